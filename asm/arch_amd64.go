@@ -1,0 +1,6 @@
+package asm
+
+const (
+	archAMD64 = true
+	archARM64 = false
+)

@@ -1,0 +1,6 @@
+package asm
+
+const (
+	archAMD64 = false
+	archARM64 = true
+)

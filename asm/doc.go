@@ -1,0 +1,12 @@
+// Package asm holds sprout's compute kernels: a BLAS-shaped single-precision
+// matrix multiply (Sgemm) and the vector kernels the engine's hot loops need.
+//
+// Every kernel has a pure-Go twin with the same contract. The SIMD paths
+// (AVX2+FMA and AVX-512 on amd64, NEON on arm64) are chosen once at start-up
+// from the CPU's features (github.com/klauspost/cpuid/v2) and can be forced
+// with the SPROUT_KERNEL environment variable or SetKernel, so that tests can
+// exercise every path the machine supports. Build with -tags noasm (or purego)
+// to compile the pure-Go code only.
+//
+// The package knows nothing of tensors or models: it works on []float32.
+package asm
