@@ -1,0 +1,288 @@
+package trainer
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/minio/sha256-simd"
+)
+
+// ByteVocab is the vocabulary size of the default byte-level tokenizer.
+const ByteVocab = 256
+
+// DefaultValFraction is the share of the tokens, taken from the end, that
+// validates.
+const DefaultValFraction = 0.1
+
+// EncodeBytes is the byte-level tokenizer: each byte is one token.
+func EncodeBytes(b []byte) []uint16 {
+	t := make([]uint16, len(b))
+	for i, c := range b {
+		t[i] = uint16(c)
+	}
+	return t
+}
+
+// DecodeBytes inverts EncodeBytes. Tokens outside 0..255 become U+FFFD.
+func DecodeBytes(t []uint16) string {
+	var sb strings.Builder
+	sb.Grow(len(t))
+	for _, v := range t {
+		if v < ByteVocab {
+			sb.WriteByte(byte(v))
+		} else {
+			sb.WriteRune('\uFFFD')
+		}
+	}
+	return sb.String()
+}
+
+// Data formats.
+const (
+	FormatAuto   = ""       // tokens for a file ending in .bin, text otherwise
+	FormatText   = "text"   // bytes, tokenised byte-level
+	FormatTokens = "tokens" // little-endian uint16 token ids
+)
+
+// DataOptions says how to read and split a dataset.
+type DataOptions struct {
+	// Format is FormatAuto, FormatText or FormatTokens. A directory is
+	// always text.
+	Format string
+	// Vocab is the vocabulary size every token must be below. Zero means
+	// ByteVocab for text, and for token files the largest token plus one.
+	Vocab int
+	// ValFraction of the tokens, taken from the end, validate. Zero means
+	// DefaultValFraction.
+	ValFraction float64
+	// Ctx is the model's context length: each split must hold at least one
+	// window of Ctx+1 tokens.
+	Ctx int
+}
+
+// Dataset is a tokenised corpus split into training and validation tokens.
+type Dataset struct {
+	Source string   // the path, or a description of the embedded corpus
+	Vocab  int      // every token is below it
+	Train  []uint16 // the first part of the tokens
+	Val    []uint16 // the last ValFraction of them
+	// ValFraction is the validation share used for the split.
+	ValFraction float64
+	// Digest is the SHA-256 of all tokens as little-endian uint16, so a
+	// resumed run can tell that its data changed.
+	Digest string
+}
+
+// DataState records which data a run trained on, for its checkpoints.
+type DataState struct {
+	Source      string  `json:"source"`
+	Tokens      int     `json:"tokens"`
+	Vocab       int     `json:"vocab"`
+	ValFraction float64 `json:"val_fraction"`
+	Digest      string  `json:"sha256"`
+}
+
+// State describes d for a manifest.
+func (d *Dataset) State() DataState {
+	return DataState{Source: d.Source, Tokens: len(d.Train) + len(d.Val), Vocab: d.Vocab, ValFraction: d.ValFraction, Digest: d.Digest}
+}
+
+// LoadDataset reads the text file, directory or token file at path,
+// tokenises and splits it. A directory contributes every regular file below
+// it, in lexical path order, concatenated; symbolic links are not followed.
+// A token file (.bin, or FormatTokens) holds little-endian uint16 tokens,
+// either bare (nanoGPT) or after llm.c's 1024-byte header (magic 20240520).
+func LoadDataset(path string, opt DataOptions) (*Dataset, error) {
+	if path == "" {
+		return nil, errors.New("data: no path given")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	format := opt.Format
+	switch format {
+	case FormatAuto:
+		format = FormatText
+		if !st.IsDir() && strings.EqualFold(filepath.Ext(path), ".bin") {
+			format = FormatTokens
+		}
+	case FormatText, FormatTokens:
+	default:
+		return nil, fmt.Errorf("data: unknown format %q (want %q or %q)", opt.Format, FormatText, FormatTokens)
+	}
+	var raw []byte
+	if st.IsDir() {
+		if format == FormatTokens {
+			return nil, fmt.Errorf("data: %s is a directory; token files must be given one at a time", path)
+		}
+		raw, err = readTree(path)
+	} else {
+		raw, err = os.ReadFile(path)
+		if err != nil {
+			err = fmt.Errorf("data: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("data: %s is empty", path)
+	}
+	var toks []uint16
+	if format == FormatTokens {
+		toks, err = decodeTokenFile(raw)
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %w", path, err)
+		}
+	} else {
+		toks = EncodeBytes(raw)
+	}
+	opt.Format = format
+	return NewDataset(toks, path, opt)
+}
+
+// readTree concatenates every regular file below dir in lexical order.
+func readTree(dir string) ([]byte, error) {
+	var out []byte
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		out = append(out, b...)
+		return nil
+	})
+	return out, err
+}
+
+// llm.c's token file header: 256 int32, magic, version, token count.
+const (
+	llmcMagic      = 20240520
+	llmcHeaderSize = 256 * 4
+)
+
+// decodeTokenFile decodes little-endian uint16 tokens, with or without
+// llm.c's header.
+func decodeTokenFile(b []byte) ([]uint16, error) {
+	if len(b) >= llmcHeaderSize && binary.LittleEndian.Uint32(b) == llmcMagic {
+		n := binary.LittleEndian.Uint32(b[8:])
+		if int64(len(b)) == llmcHeaderSize+2*int64(n) {
+			b = b[llmcHeaderSize:]
+		} else {
+			return nil, fmt.Errorf("llm.c token file header promises %d tokens (%d bytes) but %d bytes follow it", n, 2*int64(n), len(b)-llmcHeaderSize)
+		}
+	}
+	if len(b)%2 != 0 {
+		return nil, fmt.Errorf("token file has an odd number of bytes (%d); want little-endian uint16 tokens", len(b))
+	}
+	if len(b) == 0 {
+		return nil, errors.New("token file holds no tokens")
+	}
+	t := make([]uint16, len(b)/2)
+	for i := range t {
+		t[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return t, nil
+}
+
+// NewDataset validates and splits tokens read from source (a description
+// for messages). With opt.Vocab zero the vocabulary is inferred from the
+// tokens when opt.Format is FormatTokens and is ByteVocab otherwise.
+func NewDataset(tokens []uint16, source string, opt DataOptions) (*Dataset, error) {
+	if opt.Ctx <= 0 {
+		return nil, fmt.Errorf("data: context length must be positive, got %d", opt.Ctx)
+	}
+	frac := opt.ValFraction
+	if frac == 0 {
+		frac = DefaultValFraction
+	}
+	if math.IsNaN(frac) || frac <= 0 || frac >= 1 {
+		return nil, fmt.Errorf("data: validation fraction must be between 0 and 1, got %v", opt.ValFraction)
+	}
+	if len(tokens) == 0 {
+		return nil, fmt.Errorf("data: %s holds no tokens", source)
+	}
+	vocab := opt.Vocab
+	if vocab < 0 || vocab > 1<<16 {
+		return nil, fmt.Errorf("data: vocabulary size %d is outside 1..65536", vocab)
+	}
+	if vocab == 0 {
+		vocab = ByteVocab
+		if opt.Format == FormatTokens {
+			vocab = 0
+			for _, t := range tokens {
+				vocab = max(vocab, int(t)+1)
+			}
+		}
+	}
+	for i, t := range tokens {
+		if int(t) >= vocab {
+			return nil, fmt.Errorf("data: %s: token %d at position %d is outside the vocabulary of %d", source, t, i, vocab)
+		}
+	}
+	nVal := int(float64(len(tokens)) * frac)
+	nTrain := len(tokens) - nVal
+	need := opt.Ctx + 1
+	if nTrain < need || nVal < need {
+		return nil, fmt.Errorf("data: %s is too short: %d tokens split into %d for training and %d for validation (fraction %v), but each split needs at least %d (context %d + 1); need at least %d tokens",
+			source, len(tokens), nTrain, nVal, frac, need, opt.Ctx, minTokens(need, frac))
+	}
+	h := sha256.New()
+	var buf [2]byte
+	for _, t := range tokens {
+		binary.LittleEndian.PutUint16(buf[:], t)
+		h.Write(buf[:])
+	}
+	return &Dataset{
+		Source: source,
+		Vocab:  vocab,
+		Train:  tokens[:nTrain],
+		Val:    tokens[nTrain:],
+		Digest: hex.EncodeToString(h.Sum(nil)),
+
+		ValFraction: frac,
+	}, nil
+}
+
+// minTokens is the smallest total for which both splits hold need tokens.
+func minTokens(need int, frac float64) int {
+	// Both split sizes grow with n; start just below the analytic bound.
+	n := max(2*need, int(float64(need-1)/min(frac, 1-frac))-1)
+	for int(float64(n)*frac) < need || n-int(float64(n)*frac) < need {
+		n++
+	}
+	return n
+}
+
+// EvalWindows returns the fixed validation windows of ctx+1 tokens that
+// every evaluation uses: non-overlapping windows tiling tokens from the
+// start (consecutive windows share one token, the last target of one being
+// the first input of the next), at most maxN of them, spread evenly when more
+// fit. The windows are slices of tokens, not copies.
+func EvalWindows(tokens []uint16, ctx, maxN int) [][]uint16 {
+	if ctx <= 0 || maxN <= 0 || len(tokens) < ctx+1 {
+		return nil
+	}
+	fit := (len(tokens) - 1) / ctx
+	n := min(fit, maxN)
+	out := make([][]uint16, n)
+	for i := range out {
+		k := i * fit / n // evenly spread over the windows that fit
+		out[i] = tokens[k*ctx : k*ctx+ctx+1]
+	}
+	return out
+}
