@@ -1,0 +1,24 @@
+// Package grow expands models in depth: zero/one-layer progressive training
+// (Bu et al., "Scaling depth capacity via zero/one-layer model expansion",
+// arXiv 2511.04981).
+//
+// A run trains a source model of 0 or 1 blocks (or any depth) through most of
+// the stable phase of a warmup-stable-decay schedule, then at step tau
+// (default 0.8 of the run, always before the decay begins) expands it in one
+// step to the target depth and finishes training, decay included, with the
+// same hyper-parameters.
+//
+// A Plan says when and how; Expand applies one stage of it to an nn.Model and
+// its optimizer state. New blocks are initialised by a Strategy: "random"
+// (muP-scaled fresh blocks, the only choice from zero blocks), "copy" (stack
+// the trained blocks: b0 b1 b0 b1 ...), "copy-interleave" (b0 b0 b1 b1 ...),
+// "copy-last" (repeat the last block) or "zero" (function-preserving blocks
+// whose output projections are zero; an ablation: the paper found it stalls
+// the new blocks' learning).
+//
+// FLOP accounting (flops.go) gives the exact model FLOPs of a training step at
+// a given depth, so a run can report what it spent against what the same run
+// would have cost at the fixed target depth.
+//
+// grow knows nn (models, optimizers) and nothing of trainers, data or files.
+package grow
