@@ -69,12 +69,24 @@ func attentionForward(y, lse, s, qkv []float32, B, T, H, D int, scale float32) {
 // softmaxCausalRow replaces row[:valid] by its softmax and zeroes the rest;
 // it returns the log-sum-exp of row[:valid].
 func softmaxCausalRow(row []float32, valid int) float32 {
-	x := row[:valid]
-	mx := asm.Max(x)
+	mx := asm.Max(row[:valid])
+	x := row[:maskPad(row, valid)]
 	sum := asm.ExpSum(x, x, mx)
 	asm.Scale(1/sum, x)
-	clear(row[valid:])
+	clear(row[len(x):])
 	return mx + float32(math.Log(float64(sum)))
+}
+
+// maskPad sets row[valid:w] to -Inf, w being valid rounded up to a multiple
+// of 8 (at most len(row)), and returns w. An exponential over row[:w] is
+// then the same as over row[:valid] (exp(-Inf) = 0 adds nothing), but the
+// SIMD kernels take all of it, with no scalar tail.
+func maskPad(row []float32, valid int) int {
+	w := min((valid+7)&^7, len(row))
+	for j := valid; j < w; j++ {
+		row[j] = float32(math.Inf(-1))
+	}
+	return w
 }
 
 func (t *Tape) attentionBackward(o *op) {
@@ -105,8 +117,9 @@ func (t *Tape) attentionBackward(o *op) {
 				for i := 0; i < rows; i++ {
 					p := r0 + i
 					row := S[i*n : (i+1)*n]
-					asm.ExpSum(row[:p+1], row[:p+1], l[p])
-					clear(row[p+1:])
+					w := maskPad(row, p+1)
+					asm.ExpSum(row[:w], row[:w], l[p])
+					clear(row[w:])
 					// D_i = dO_i . O_i
 					dvec[i] = asm.Dot(dyo[p*D:p*D+hd], yo[p*D:p*D+hd])
 				}
@@ -117,7 +130,9 @@ func (t *Tape) attentionBackward(o *op) {
 				// dS = P * (dP - D_i) (zero where masked, since P is); the
 				// score scale goes into the GEMMs' alpha.
 				for i := 0; i < rows; i++ {
-					v := r0 + i + 1 // keys this query sees
+					// keys this query sees, padded as maskPad did (P is 0
+					// in the padding, so dS is too)
+					v := min((r0+i+1+7)&^7, n)
 					pr := S[i*n : i*n+v]
 					gr := G[i*n : (i+1)*n]
 					asm.Mul(gr[:v], gr[:v], pr)

@@ -197,6 +197,13 @@ func TestGradNorms(t *testing.T) {
 	b := randParam(rng, "b", 1, 6)
 	gradCheck(t, []*Param{x, w, b}, func(tp *Tape, in []V) V { return tp.LayerNorm(in[0], in[1], in[2], 1e-5) }, fdEps, fdAtol, fdRtol, 0)
 	gradCheck(t, []*Param{x, w}, func(tp *Tape, in []V) V { return tp.RMSNorm(in[0], in[1], 1e-5) }, fdEps, fdAtol, fdRtol, 0)
+	// Gain and shift as constants (their gradients go to scratch), and a
+	// fresh (not accumulated) input gradient.
+	wd, bd := append([]float32(nil), w.Data...), append([]float32(nil), b.Data...)
+	gradCheck(t, []*Param{x}, func(tp *Tape, in []V) V {
+		h := tp.Mul(in[0], in[0])
+		return tp.LayerNorm(h, tp.Input(wd, 1, 6, false), tp.Input(bd, 1, 6, false), 1e-5)
+	}, fdEps, fdAtol, fdRtol, 0)
 }
 
 func TestGradActivations(t *testing.T) {

@@ -64,7 +64,7 @@ func (m *Model) DecodeStep(c *KVCache, token int32) ([]float32, error) {
 	x := c.x
 	asm.Add(x, m.WTE.Data[int(token)*d:int(token+1)*d], m.WPE.Data[pos*d:(pos+1)*d])
 	for l, b := range m.Blocks {
-		layerNormRow(c.h, x, b.LN1W.Data, b.LN1B.Data, eps)
+		asm.LayerNorm(c.h, x, b.LN1W.Data, b.LN1B.Data, eps)
 		copy(c.qkv, b.QKVB.Data)
 		asm.Sgemm(false, false, 1, 3*d, d, 1, c.h, d, b.QKVW.Data, 3*d, 1, c.qkv, 3*d)
 		K, Vv := c.k[l], c.v[l]
@@ -78,14 +78,14 @@ func (m *Model) DecodeStep(c *KVCache, token int32) ([]float32, error) {
 		}
 		asm.Add(x, x, b.ProjB.Data)
 		asm.Sgemm(false, false, 1, d, d, 1, c.att, d, b.ProjW.Data, d, 1, x, d)
-		layerNormRow(c.h, x, b.LN2W.Data, b.LN2B.Data, eps)
+		asm.LayerNorm(c.h, x, b.LN2W.Data, b.LN2B.Data, eps)
 		copy(c.fc, b.FCB.Data)
 		asm.Sgemm(false, false, 1, 4*d, d, 1, c.h, d, b.FCW.Data, 4*d, 1, c.fc, 4*d)
-		geluForward(c.fc, nil, c.fc)
+		asm.GELU(c.fc, c.fc)
 		asm.Add(x, x, b.FC2B.Data)
 		asm.Sgemm(false, false, 1, d, 4*d, 1, c.fc, 4*d, b.FC2W.Data, d, 1, x, d)
 	}
-	layerNormRow(c.h, x, m.LNFW.Data, m.LNFB.Data, eps)
+	asm.LayerNorm(c.h, x, m.LNFW.Data, m.LNFB.Data, eps)
 	asm.Sgemm(false, true, 1, m.Vocab, d, m.LogitScale(), c.h, d, m.WTE.Data, d, 0, c.logits, m.Vocab)
 	c.pos++
 	return c.logits, nil

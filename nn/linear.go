@@ -18,31 +18,35 @@ func (t *Tape) Linear(x, w, bias, resid V) V {
 	need := vx.needGrad || vw.needGrad || t.needs(bias) || t.needs(resid)
 	out := t.newValue(N, outC, need)
 	y := t.vals[out].data
-	beta := float32(0)
+	var r, b []float32
 	if resid >= 0 {
 		vr := &t.vals[resid]
 		if vr.rows != N || vr.cols != outC {
 			panic(fmt.Sprintf("nn: Linear residual is %dx%d, want %dx%d", vr.rows, vr.cols, N, outC))
 		}
-		copy(y, vr.data)
-		beta = 1
+		r = vr.data
 	}
 	if bias >= 0 {
-		b := t.vals[bias].data
+		b = t.vals[bias].data
 		if len(b) != outC {
 			panic(fmt.Sprintf("nn: Linear bias has %d values, want %d", len(b), outC))
 		}
-		if beta == 0 {
-			for i := 0; i < N; i++ {
-				copy(y[i*outC:(i+1)*outC], b)
-			}
-		} else {
-			for i := 0; i < N; i++ {
-				row := y[i*outC : (i+1)*outC]
-				asm.Add(row, row, b)
-			}
+	}
+	// y starts as resid + bias (one pass), and the GEMM adds x W with beta 1.
+	beta := float32(1)
+	switch {
+	case r != nil && b != nil:
+		for i := 0; i < N; i++ {
+			asm.Add(y[i*outC:(i+1)*outC], r[i*outC:(i+1)*outC], b)
 		}
-		beta = 1
+	case r != nil:
+		copy(y, r)
+	case b != nil:
+		for i := 0; i < N; i++ {
+			copy(y[i*outC:(i+1)*outC], b)
+		}
+	default:
+		beta = 0
 	}
 	asm.Sgemm(false, false, N, outC, in, 1, vx.data, in, t.vals[w].data, outC, beta, y, outC)
 	t.push(op{kind: opLinear, out: out, a: x, b: w, c: bias, d: resid})

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/sproutml/sprout/asm"
 )
 
 // Optimizer updates parameters from their gradients (Param.Grad).
@@ -41,33 +43,21 @@ func ClipGradNorm(params []*Param, maxNorm float32) float32 {
 	if maxNorm > 0 && norm > maxNorm {
 		s := maxNorm / (norm + 1e-6)
 		for _, p := range params {
-			for i := range p.Grad {
-				p.Grad[i] *= s
-			}
+			asm.Scale(s, p.Grad)
 		}
 	}
 	return norm
 }
 
-// sumSquares64 sums x^2 with float32 partial sums of 4 lanes folded into
-// float64 every 256 elements (fast, and accurate enough for a norm).
+// sumSquares64 sums x^2 in float32 blocks of 1024 (asm.SumSquares, several
+// partial sums each) folded into float64: fast, and accurate enough for a
+// norm. The result depends on the kernel path's summation order, never on
+// anything else.
 func sumSquares64(x []float32) float64 {
 	var total float64
 	for len(x) > 0 {
-		n := min(len(x), 256)
-		c := x[:n]
-		var s0, s1, s2, s3 float32
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			s0 += c[i] * c[i]
-			s1 += c[i+1] * c[i+1]
-			s2 += c[i+2] * c[i+2]
-			s3 += c[i+3] * c[i+3]
-		}
-		for ; i < n; i++ {
-			s0 += c[i] * c[i]
-		}
-		total += float64(s0) + float64(s1) + float64(s2) + float64(s3)
+		n := min(len(x), 1024)
+		total += float64(asm.SumSquares(x[:n]))
 		x = x[n:]
 	}
 	return total
@@ -94,17 +84,12 @@ func ReduceGrads(params []*Param, scale float32, tapes ...*Tape) error {
 			clear(g)
 			continue
 		}
-		src := tapes[0].grads[i]
-		for j := range g {
-			g[j] = src[j]
-		}
+		copy(g, tapes[0].grads[i])
 		for _, t := range tapes[1:] {
 			addTo(g, t.grads[i])
 		}
 		if scale != 1 {
-			for j := range g {
-				g[j] *= scale
-			}
+			asm.Scale(scale, g)
 		}
 	}
 	return nil
