@@ -1,9 +1,33 @@
 // Package trainer runs one training job: it reads and splits the data,
-// draws batches, follows the learning-rate schedule, evaluates, writes
-// checkpoints and reports events; it owns the clock and the files.
+// draws batches, runs parallel steps, follows the learning-rate schedule,
+// grows the model when its plan says so, evaluates, writes checkpoints and
+// reports events; it owns the clock and the files.
+//
+// Run(ctx, cfg, sink) trains per a Config and returns a Result; Resume
+// continues a checkpointed run bit for bit; LoadModel, Evaluate, Generate and
+// GrowCheckpoint serve the command line (sample, eval, grow, inspect).
 //
 // The pieces, one file each:
 //
+//   - config.go: the run's Config, its Defaults and Validate.
+//   - trainer.go: the loop. Each step: growth if due (checkpoints just before,
+//     to PreGrowDir, and just after), a batch of windows, sharded forward and
+//     backward, gradient clipping, the optimizer step, evaluation, events,
+//     checkpoints. A non-finite loss, gradient norm, validation loss or
+//     weight stops the run with an error naming the step and writes nothing,
+//     so the last good checkpoint stays. Cancelling the context stops after
+//     the current step and checkpoints (ErrInterrupted).
+//   - step.go: parallel steps. The batch is cut into shards of Config.Shard
+//     sequences (default 1), each with its own nn.Tape; Workers goroutines
+//     (errgroup) run whole shards, and the shards' gradients are summed in
+//     shard order (the sum split across workers by parameter), so losses and
+//     weights are bit-identical for any number of workers. asm's GEMM threads
+//     are set to GOMAXPROCS/Workers so the two levels do not oversubscribe.
+//     Evaluate runs fixed validation windows in fixed chunks.
+//   - resume.go: Resume, LoadModel, GrowCheckpoint.
+//   - optim.go: the optimizers (AdamW, Muon, SGD), their default learning
+//     rates, and their state as "<param>.<key>" tensors.
+//   - generate.go: sampling with the model's key/value cache.
 //   - data.go, sampler.go: the byte-level tokenizer, datasets from a text
 //     file, a directory or a uint16 token file (.bin), the train/validation
 //     split, seeded training windows whose state resumes exactly, and the
@@ -12,8 +36,10 @@
 //     from a seed (see GenerateCorpus).
 //   - schedule.go: WSD, cosine and constant learning-rate schedules.
 //   - checkpoint.go, manifest.go: checkpoint directories (safetensors
-//     weights and optimizer state, a JSON manifest with SHA-256 digests),
-//     written atomically and verified on load.
+//     weights and optimizer state, a JSON manifest with the model config, the
+//     whole run Config, step, tokens, FLOPs, sampler state, schedule, growth
+//     plan and history, last losses and SHA-256 digests), written atomically
+//     and verified on load.
 //   - events.go, metrics.go, progress.go: the events a run emits and their
 //     two consumers, the JSON Lines writer and the terminal progress line.
 //

@@ -1,11 +1,14 @@
 package trainer_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/sproutml/sprout/grow"
+	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/safetensors"
 	"github.com/sproutml/sprout/trainer"
 )
@@ -88,4 +91,38 @@ func ExampleJSONLWriter() {
 	// Output:
 	// {"event":"step","step":50,"tokens":12800,"flops":320000000000,"lr":0.001,"loss":2.5,"val_loss":2.25,"layers":1,"wall_s":2,"tokens_per_s":6400}
 	// {"event":"summary","steps":50,"tokens":12800,"flops":320000000000,"fixed_flops":320000000000,"flops_saved_frac":0,"final_train_loss":2.5,"final_val_loss":2.25,"wall_s":2,"tokens_per_s":6400,"layers_start":1,"layers_end":1,"grow_step":null,"kernel":"avx2","workers":2}
+}
+
+// A progressive run: one block trained for 8 steps, grown to two, trained
+// on to 10 steps; then a checkpoint loaded back and sampled.
+func ExampleRun() {
+	dir, _ := os.MkdirTemp("", "sprout-example")
+	defer os.RemoveAll(dir)
+	cfg := trainer.Config{
+		Model:   nn.Config{Ctx: 32, Dim: 32, Heads: 2, Layers: 2},
+		Batch:   4,
+		Steps:   10,
+		Grow:    &grow.Plan{From: 1, AtStep: 8, Strategy: grow.Copy},
+		Out:     filepath.Join(dir, "run"),
+		Workers: 2,
+	}
+	res, err := trainer.Run(context.Background(), cfg, nil) // the embedded corpus
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := res.Summary
+	fmt.Printf("%d steps, %d -> %d blocks at step %d, %.0f%% of the fixed-depth FLOPs saved\n",
+		s.Steps, s.LayersStart, s.LayersEnd, *s.GrowStep, 100*s.SavedFrac())
+
+	m, man, err := trainer.LoadModel(res.Checkpoint)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := trainer.Generate(m, trainer.EncodeBytes([]byte("the ")), trainer.SampleOptions{Tokens: 20, Temperature: 0.8})
+	fmt.Println(man.Step, len(m.Blocks), len(out))
+	// Output:
+	// 10 steps, 1 -> 2 blocks at step 8, 31% of the fixed-depth FLOPs saved
+	// 10 2 20
 }

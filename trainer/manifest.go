@@ -44,6 +44,14 @@ type Manifest struct {
 	// Optimizer names the optimizer whose state is in OptimFile.
 	Optimizer *OptimizerInfo `json:"optimizer,omitempty"`
 
+	// Run is the trainer's whole Config (defaults filled in), so that a run
+	// resumes from its checkpoint alone.
+	Run json.RawMessage `json:"run,omitempty"`
+	// TrainLoss and ValLoss are the last training and validation losses
+	// (absent before the first step or evaluation).
+	TrainLoss *float64 `json:"train_loss,omitempty"`
+	ValLoss   *float64 `json:"val_loss,omitempty"`
+
 	// Files maps each file of the checkpoint but the manifest to its size
 	// and digest.
 	Files map[string]FileDigest `json:"files"`
@@ -138,7 +146,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("manifest: %v", err)
 	}
 	// Hand raw JSON on compact, as it was before indentation.
-	for _, r := range []*json.RawMessage{&m.Config, &m.Growth.Plan, optimizerHyper(m)} {
+	for _, r := range []*json.RawMessage{&m.Config, &m.Growth.Plan, optimizerHyper(m), &m.Run} {
 		if r != nil && len(*r) > 0 {
 			var buf bytes.Buffer
 			if json.Compact(&buf, *r) == nil {
@@ -213,6 +221,11 @@ func (m *Manifest) validate() error {
 			return fmt.Errorf("growth history entry %d (step %d, %d -> %d blocks) is out of order or out of range", i, g.Step, g.From, g.To)
 		}
 		last = g.Step
+	}
+	for _, l := range []*float64{m.TrainLoss, m.ValLoss} {
+		if l != nil && (math.IsNaN(*l) || math.IsInf(*l, 0)) {
+			return errors.New("recorded loss is not finite")
+		}
 	}
 	if m.Optimizer != nil && m.Optimizer.Name == "" {
 		return errors.New("optimizer has no name")

@@ -24,17 +24,21 @@ type Progress struct {
 	Redraw   time.Duration    // terminal mode: least time between redraws
 	Now      func() time.Time // the clock, replaceable for tests
 
-	mu      sync.Mutex
-	w       io.Writer
-	total   int64
-	last    StepEvent
-	val     *float64
-	have    bool      // a step has been seen
-	drawn   bool      // terminal: a progress line is on screen
-	shown   time.Time // when a line was last written
-	t0      time.Time // first step seen, for the ETA
-	step0   int64
-	lastLen int
+	mu     sync.Mutex
+	w      io.Writer
+	total  int64
+	last   StepEvent
+	val    *float64
+	have   bool      // a step has been seen
+	drawn  bool      // terminal: a progress line is on screen
+	shown  time.Time // when a line was last written
+	t0     time.Time // first step seen, for the ETA
+	step0  int64
+	flops0 float64
+	// totalFLOPs, when known, makes the ETA follow the FLOP rate rather
+	// than the step rate, so it stays right when the model grows.
+	totalFLOPs float64
+	lastLen    int
 }
 
 // NewProgress reports progress of a run of totalSteps steps to w, in
@@ -48,6 +52,23 @@ func NewProgress(w io.Writer, totalSteps int64) *Progress {
 		w:        w,
 		total:    totalSteps,
 	}
+}
+
+// SetTotal changes the number of steps the run will take (a resumed run
+// learns it from its checkpoint).
+func (p *Progress) SetTotal(totalSteps int64) {
+	p.mu.Lock()
+	p.total = totalSteps
+	p.mu.Unlock()
+}
+
+// SetTotalFLOPs tells the ETA how many training FLOPs the whole run takes
+// (see Config.PlannedFLOPs); a growing run's steps get dearer, and the ETA
+// then follows the FLOP rate instead of the step rate.
+func (p *Progress) SetTotalFLOPs(flops float64) {
+	p.mu.Lock()
+	p.totalFLOPs = flops
+	p.mu.Unlock()
 }
 
 // IsTerminal reports whether w is a character device such as a terminal.
@@ -68,7 +89,7 @@ func (p *Progress) Emit(e Event) error {
 	switch e := e.(type) {
 	case StepEvent:
 		if !p.have {
-			p.t0, p.step0, p.have = now, e.Step, true
+			p.t0, p.step0, p.flops0, p.have = now, e.Step, e.FLOPs, true
 		}
 		p.last = e
 		if e.ValLoss != nil {
@@ -116,7 +137,8 @@ func (p *Progress) line(now time.Time) string {
 	return sb.String()
 }
 
-// eta extrapolates the step rate seen by this process.
+// eta extrapolates the FLOP rate (when the run's total FLOPs are known) or
+// the step rate seen by this process.
 func (p *Progress) eta(now time.Time) string {
 	done := p.last.Step - p.step0
 	el := now.Sub(p.t0)
@@ -125,6 +147,9 @@ func (p *Progress) eta(now time.Time) string {
 	}
 	if done <= 0 || el <= 0 {
 		return "--"
+	}
+	if f := p.last.FLOPs - p.flops0; p.totalFLOPs > p.last.FLOPs && f > 0 {
+		return fmtDuration(time.Duration(float64(el) * (p.totalFLOPs - p.last.FLOPs) / f))
 	}
 	left := time.Duration(float64(el) * float64(p.total-p.last.Step) / float64(done))
 	return fmtDuration(left)

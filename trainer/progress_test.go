@@ -132,3 +132,22 @@ func TestFormatSummary(t *testing.T) {
 		t.Error("durations")
 	}
 }
+
+// With the run's total FLOPs known, the ETA follows the FLOP rate, so it
+// accounts for the dearer steps after an expansion.
+func TestProgressETAFollowsFLOPs(t *testing.T) {
+	p, buf, clock := newTestProgress(false, 100)
+	p.Interval = 0
+	// 80 steps of 1 FLOP each, then 20 of 10: 280 in all, 1 s per FLOP.
+	p.SetTotalFLOPs(280)
+	flops := 0.0
+	for s := int64(1); s <= 40; s++ {
+		flops++
+		p.Emit(StepEvent{Step: s, FLOPs: flops, Layers: 1})
+		clock.t = clock.t.Add(time.Second)
+	}
+	// At step 40: 39 FLOPs in 39 s since the first event, 240 left.
+	if !strings.Contains(buf.String(), "step 40/100  loss 0.0000  depth 1  0 tok/s  ETA 4m00s") {
+		t.Errorf("ETA by FLOPs wrong:\n%s", buf.String())
+	}
+}

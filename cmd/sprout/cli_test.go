@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sproutml/sprout/trainer"
+)
+
+// The CLI tests run the real binary, built once.
+var (
+	sproutBin string // path of the built binary
+	cliCorpus string // a small text corpus
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sprout-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sproutBin = filepath.Join(dir, "sprout")
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goCmd); err != nil {
+		goCmd = "go"
+	}
+	build := exec.Command(goCmd, "build", "-o", sproutBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building sprout: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	cliCorpus = filepath.Join(dir, "corpus.txt")
+	if err := os.WriteFile(cliCorpus, trainer.GenerateCorpus(11, 40000), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// sprout runs the binary and returns its exit code, stdout and stderr.
+func sprout(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(sproutBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running sprout %v: %v", args, err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// tinyTrain is a progressive run small enough for a unit test: 1 block
+// grown to 2 at step 10 of 20.
+func tinyTrain(out string, extra ...string) []string {
+	args := []string{"train", "--data", cliCorpus, "--layers", "2", "--dim", "16", "--heads", "2", "--ctx", "16",
+		"--batch", "4", "--steps", "20", "--grow-from", "1", "--grow-at", "10", "--eval-every", "5", "--eval-windows", "4",
+		"--grow-init", "random", "--workers", "2", "--sample-tokens", "20", "--out", out}
+	return append(args, extra...)
+}
+
+// jsonLines parses s as JSON Lines.
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		var obj map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+func TestCLITrainAndTools(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	metrics := filepath.Join(tmp, "metrics.jsonl")
+	code, stdout, stderr := sprout(t, tinyTrain(ckpt, "--json", "--metrics", metrics)...)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	events := jsonLines(t, stdout)
+	if len(events) < 20 {
+		t.Fatalf("train --json printed %d events", len(events))
+	}
+	sum := events[len(events)-1]
+	if sum["event"] != "summary" {
+		t.Fatalf("last event %v, want the summary", sum)
+	}
+	for _, k := range []string{"steps", "tokens", "flops", "fixed_flops", "flops_saved_frac", "final_train_loss", "final_val_loss",
+		"wall_s", "tokens_per_s", "layers_start", "layers_end", "grow_step", "kernel", "workers"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+	if sum["steps"] != 20.0 || sum["layers_start"] != 1.0 || sum["layers_end"] != 2.0 || sum["grow_step"] != 10.0 || sum["tokens"] != float64(20*4*16) {
+		t.Errorf("summary %v", sum)
+	}
+	steps := 0
+	for _, e := range events {
+		if e["event"] == "step" {
+			steps++
+			for _, k := range []string{"step", "tokens", "flops", "lr", "loss", "layers", "wall_s", "tokens_per_s"} {
+				if _, ok := e[k]; !ok {
+					t.Errorf("step event lacks %q: %v", k, e)
+				}
+			}
+		}
+	}
+	if steps != 20 {
+		t.Errorf("%d step events, want 20", steps)
+	}
+	if b, err := os.ReadFile(metrics); err != nil || string(b) != stdout {
+		t.Errorf("metrics file differs from stdout (err %v)", err)
+	}
+	for _, want := range []string{"grew from 1 to 2 blocks", "final loss", "sample (20 bytes"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	// The checkpoint serves the other commands.
+	code, stdout, stderr = sprout(t, "sample", "--ckpt", ckpt, "--prompt", "the ", "--tokens", "30", "--seed", "3")
+	if code != 0 || !strings.HasPrefix(stdout, "the ") || len(stdout) != len("the ")+30+1 {
+		t.Errorf("sample: exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = sprout(t, "eval", "--ckpt", ckpt, "--data", cliCorpus, "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(stdout), &ev); err != nil {
+		t.Fatalf("eval --json: %v: %q", err, stdout)
+	}
+	if l, b := ev["loss"].(float64), ev["bits_per_token"].(float64); !(l > 0 && l < 6) || b != l/0.6931471805599453 {
+		t.Errorf("eval: %v", ev)
+	}
+	code, stdout, _ = sprout(t, "eval", "--ckpt", ckpt)
+	if code != 0 || !strings.Contains(stdout, "bits/byte") {
+		t.Errorf("eval (data from the checkpoint): exit %d, %q", code, stdout)
+	}
+	code, stdout, stderr = sprout(t, "inspect", "--ckpt", ckpt)
+	for _, want := range []string{"2 blocks", "step 20,", "step 10: 1 -> 2 blocks (random)", "model.safetensors", "verified"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("inspect: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	grown := filepath.Join(tmp, "grown")
+	code, stdout, stderr = sprout(t, "grow", "--ckpt", ckpt, "--layers", "4", "--init", "copy", "--out", grown)
+	if code != 0 || !strings.Contains(stdout, "from 2 to 4 blocks") {
+		t.Fatalf("grow: exit %d: %s%s", code, stdout, stderr)
+	}
+	// The grown checkpoint trains on at its new depth.
+	code, stdout, stderr = sprout(t, "train", "--resume", grown, "--steps", "24", "--json", "--sample-tokens", "0")
+	if code != 0 {
+		t.Fatalf("train --resume (grown): exit %d: %s", code, stderr)
+	}
+	events = jsonLines(t, stdout)
+	if s := events[len(events)-1]; s["steps"] != 24.0 || s["layers_end"] != 4.0 {
+		t.Errorf("resumed grown run: %v", s)
+	}
+}
+
+func TestCLIInterruptAndResume(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	args := tinyTrain(ckpt, "--steps", "2000", "--grow-from", "off", "--eval-every", "1000", "--json")
+	cmd := exec.Command(sproutBin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"step":3,`) {
+			cmd.Process.Signal(syscall.SIGINT)
+			break
+		}
+	}
+	io.Copy(io.Discard, stdout)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("train did not stop after SIGINT")
+	}
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("interrupted train: %v, want exit 1\n%s", err, stderr.String())
+	}
+	last := lastLine(stderr.String())
+	if !strings.Contains(last, "interrupted after step") || !strings.Contains(last, "sprout train --resume "+ckpt) {
+		t.Errorf("last stderr line %q", last)
+	}
+	c, err := trainer.LoadCheckpoint(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := c.Manifest.Step
+	if at < 3 || at >= 2000 {
+		t.Fatalf("checkpoint at step %d", at)
+	}
+	code, out, errOut := sprout(t, "train", "--resume", ckpt, "--steps", fmt.Sprint(at+3), "--json", "--sample-tokens", "0")
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errOut)
+	}
+	events := jsonLines(t, out)
+	first, sum := events[0], events[len(events)-1]
+	if first["step"] != float64(at+1) || sum["steps"] != float64(at+3) {
+		t.Errorf("resumed run went from %v to %v, want %d to %d", first["step"], sum["steps"], at+1, at+3)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCLIErrors(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	if code, _, stderr := sprout(t, tinyTrain(ckpt, "--steps", "2", "--grow-from", "off", "--sample-tokens", "0")...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	corrupt := filepath.Join(tmp, "corrupt")
+	copyCheckpoint(t, ckpt, corrupt)
+	path := filepath.Join(corrupt, trainer.ModelFile)
+	b, _ := os.ReadFile(path)
+	b[len(b)/2] ^= 1
+	os.WriteFile(path, b, 0o644)
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"nosuch"}, 2, "unknown command"},
+		{[]string{"train", "--bogus"}, 2, "bogus"},
+		{[]string{"train", "--steps", "0"}, 2, "steps"},
+		{[]string{"train", "--dim", "30", "--heads", "4"}, 2, "heads (4) must divide dim (30)"},
+		{[]string{"train", "--lr", "-1"}, 2, "--lr"},
+		{[]string{"train", "--grow-from", "6", "--layers", "6"}, 2, "not deeper"},
+		{[]string{"train", "--grow-at", "0.95"}, 2, "decay"},
+		{[]string{"train", "--grow-from", "two"}, 2, "--grow-from"},
+		{[]string{"train", "--batch", "6", "--shard", "4"}, 2, "must divide batch"},
+		{[]string{"train", "--data", filepath.Join(tmp, "missing.txt")}, 1, "no such file"},
+		{[]string{"train", "--data", cliCorpus, "--ctx", "100000", "--steps", "1", "--grow-from", "off", "--out", ""}, 1, "too short"},
+		{[]string{"train", "--resume", ckpt, "--dim", "64"}, 2, "cannot change when resuming"},
+		{[]string{"train", "--resume", filepath.Join(tmp, "nothing")}, 1, "no such file"},
+		{[]string{"sample"}, 2, "--ckpt"},
+		{[]string{"sample", "--ckpt", ckpt, "--temperature", "-1"}, 2, "temperature"},
+		{[]string{"sample", "--ckpt", filepath.Join(tmp, "nothing")}, 1, "no such file"},
+		{[]string{"eval", "--ckpt", corrupt}, 1, "corrupted"},
+		{[]string{"eval", "--ckpt", ckpt, "--data", filepath.Join(tmp, "missing.txt")}, 1, "no such file"},
+		{[]string{"inspect", "--ckpt", corrupt}, 1, "corrupted"},
+		{[]string{"inspect", "--ckpt", ckpt, "extra"}, 2, "unexpected argument"},
+		{[]string{"grow", "--ckpt", ckpt, "--layers", "2", "--out", filepath.Join(tmp, "g")}, 1, "must be deeper"},
+		{[]string{"grow", "--ckpt", ckpt, "--layers", "4", "--init", "sideways", "--out", filepath.Join(tmp, "g")}, 2, "unknown strategy"},
+		{[]string{"grow", "--ckpt", ckpt, "--layers", "4"}, 2, "--out"},
+	} {
+		code, stdout, stderr := sprout(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("sprout %v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, stderr, tc.code, tc.want)
+			continue
+		}
+		if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "sprout: ") {
+			t.Errorf("sprout %v: stderr is not one line: %q", tc.args, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("sprout %v: printed %q on stdout", tc.args, stdout)
+		}
+	}
+	// Nothing was lost: the good checkpoint still loads.
+	if _, err := trainer.LoadCheckpoint(ckpt); err != nil {
+		t.Errorf("checkpoint damaged by the failed commands: %v", err)
+	}
+}
+
+func TestCLIHelp(t *testing.T) {
+	code, stdout, _ := sprout(t, "train", "-h")
+	for _, f := range []string{"-data", "-arch", "-layers", "-dim", "-heads", "-ctx", "-batch", "-steps", "-grow-from", "-grow-at", "-grow-init",
+		"-optimizer", "-lr", "-schedule", "-warmup", "-decay", "-workers", "-seed", "-eval-every", "-out", "-resume", "-metrics", "-json"} {
+		if code != 0 || !strings.Contains(stdout, "  "+f+" ") && !strings.Contains(stdout, "  "+f+"\n") {
+			t.Errorf("train -h lacks %s", f)
+		}
+	}
+	if !strings.Contains(stdout, `(default "runs/latest")`) {
+		t.Errorf("train -h does not show the default output directory")
+	}
+}
+
+// copyCheckpoint copies a checkpoint directory.
+func copyCheckpoint(t *testing.T, src, dst string) {
+	t.Helper()
+	os.MkdirAll(dst, 0o755)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
+	}
+}

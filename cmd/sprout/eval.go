@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/sproutml/sprout/trainer"
+)
+
+func init() {
+	commands["eval"] = command{"validation loss and bits per byte of a checkpoint on a dataset", runEval}
+}
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", "eval --ckpt DIR [--data PATH] [flags]", stdout)
+	ckpt := fs.String("ckpt", "", "checkpoint directory (required)")
+	data := fs.String("data", "", "text file, directory or .bin token file (default: the checkpoint's training data, or the embedded corpus)")
+	valFraction := fs.Float64("val-fraction", trainer.DefaultValFraction, "share of the data, from its end, that is evaluated (1: all of it)")
+	windows := fs.Int("windows", 256, "most validation windows of context+1 tokens, spread evenly over the split")
+	batch := fs.Int("batch", 8, "windows per forward pass")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *ckpt == "":
+		return usagef("eval: --ckpt DIR is required")
+	case *windows < 1 || *batch < 1:
+		return usagef("eval: --windows and --batch must be at least 1")
+	case !(*valFraction > 0 && *valFraction <= 1):
+		return usagef("eval: --val-fraction must be in (0, 1], got %v", *valFraction)
+	}
+	m, man, err := trainer.LoadModel(*ckpt)
+	if err != nil {
+		return err
+	}
+	path := *data
+	if path == "" && len(man.Run) > 0 {
+		var run trainer.Config
+		if json.Unmarshal(man.Run, &run) == nil {
+			path = run.Data // "" is the embedded corpus
+		}
+	}
+	opt := trainer.DataOptions{Ctx: m.Ctx, Vocab: m.Vocab, ValFraction: *valFraction}
+	if *valFraction == 1 {
+		opt.ValFraction = 0.5 // the loader splits; both halves are evaluated
+	}
+	var ds *trainer.Dataset
+	if path == "" {
+		ds, err = trainer.CorpusDataset(opt)
+	} else {
+		ds, err = trainer.LoadDataset(path, opt)
+	}
+	if err != nil {
+		return err
+	}
+	tokens := ds.Val
+	if *valFraction == 1 {
+		tokens = append(append([]uint16(nil), ds.Train...), ds.Val...)
+	}
+	source := ds.Source
+	win := trainer.EvalWindows(tokens, m.Ctx, *windows)
+	loss, err := trainer.Evaluate(m, win, *batch)
+	if err != nil {
+		return err
+	}
+	bits := loss / math.Ln2
+	unit := "bits/byte"
+	if m.Vocab != trainer.ByteVocab {
+		unit = "bits/token"
+	}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"checkpoint": *ckpt, "data": source, "windows": len(win), "tokens": len(win) * m.Ctx,
+			"loss": loss, "bits_per_token": bits, "byte_level": m.Vocab == trainer.ByteVocab,
+		})
+	}
+	_, err = fmt.Fprintf(stdout, "loss %.4f  %.4f %s  (%d windows of %d tokens from %s)\n", loss, bits, unit, len(win), m.Ctx, source)
+	return err
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sproutml/sprout/trainer"
+)
+
+func init() {
+	commands["sample"] = command{"generate text from a checkpoint (key/value cache: one step per token)", runSample}
+}
+
+func runSample(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sample", "sample --ckpt DIR [flags]", stdout)
+	ckpt := fs.String("ckpt", "", "checkpoint directory (required)")
+	prompt := fs.String("prompt", "", "text to continue (default: a newline)")
+	tokens := fs.Int("tokens", 200, "tokens (bytes) to generate")
+	temperature := fs.Float64("temperature", 0.8, "softmax temperature (0: greedy)")
+	topK := fs.Int("top-k", 0, "sample from the K most likely tokens only (0: all)")
+	topP := fs.Float64("top-p", 0.95, "sample from the smallest set of tokens whose probability reaches P (1: all)")
+	seed := fs.Uint64("seed", 1, "sampling seed")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *ckpt == "":
+		return usagef("sample: --ckpt DIR is required")
+	case *tokens < 0:
+		return usagef("sample: --tokens must not be negative, got %d", *tokens)
+	case *temperature < 0:
+		return usagef("sample: --temperature must not be negative, got %v", *temperature)
+	case *topK < 0:
+		return usagef("sample: --top-k must not be negative, got %d", *topK)
+	case *topP < 0 || *topP > 1:
+		return usagef("sample: --top-p must be in [0, 1], got %v", *topP)
+	}
+	m, _, err := trainer.LoadModel(*ckpt)
+	if err != nil {
+		return err
+	}
+	p := *prompt
+	if p == "" {
+		p = "\n"
+	}
+	in := trainer.EncodeBytes([]byte(p))
+	out, err := trainer.Generate(m, in, trainer.SampleOptions{Tokens: *tokens, Temperature: *temperature, TopK: *topK, TopP: *topP, Seed: *seed})
+	if err != nil {
+		return err
+	}
+	text := trainer.DecodeBytes(out)
+	if *prompt != "" {
+		text = *prompt + text
+	}
+	_, err = fmt.Fprintln(stdout, text)
+	return err
+}

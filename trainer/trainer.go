@@ -1,0 +1,470 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sproutml/sprout/asm"
+	"github.com/sproutml/sprout/grow"
+	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/safetensors"
+)
+
+// ErrInterrupted is wrapped by the error Run and Resume return when their
+// context is cancelled (Ctrl-C): the run stopped after a whole step and, when
+// it has an Out directory, checkpointed there.
+var ErrInterrupted = errors.New("trainer: interrupted")
+
+// Result is what a run produced: its summary (also for an interrupted or
+// failed run, up to the last whole step), the trained model, the config with
+// its defaults filled in, and the last checkpoint written ("" if none).
+type Result struct {
+	Summary    SummaryEvent
+	Model      *nn.Model
+	Config     Config
+	Checkpoint string
+}
+
+// PreGrowDir is where a run checkpointing to out saves its state just
+// before the expansion at step (the checkpoint after it goes to out).
+// Resuming from it replays the expansion, possibly with another plan.
+func PreGrowDir(out string, step int) string {
+	return fmt.Sprintf("%s.pre-grow-%d", filepath.Clean(out), step)
+}
+
+// Run trains per cfg and emits events (StepEvent, EvalEvent, GrowEvent,
+// CheckpointEvent, SummaryEvent) to sink (may be nil).
+//
+// Cancelling ctx (Ctrl-C) stops after the current step, writes a checkpoint
+// when cfg.Out is set, and returns the partial Result with an error wrapping
+// ErrInterrupted. A loss, gradient or weight that becomes NaN or infinite
+// stops the run with an error naming the step, and the last checkpoint
+// written before it is left as it was.
+func Run(ctx context.Context, cfg Config, sink Sink) (*Result, error) {
+	cfg.Defaults()
+	r, err := prepare(cfg, sink)
+	if err != nil {
+		return nil, err
+	}
+	mc := r.cfg.Model
+	mc.Layers = r.cfg.startDepth()
+	r.m, err = nn.NewModel(mc, r.cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	r.sampler, err = NewSampler(r.data.Train, mc.Ctx, r.cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	r.layersStart = mc.Layers
+	r.depth = mc.Layers
+	return r.loop(ctx)
+}
+
+// run is the state of one training session.
+type run struct {
+	cfg     Config
+	sink    Sink
+	data    *Dataset
+	evalWin [][]uint16
+	sched   Schedule
+	stages  []grow.Stage
+
+	m       *nn.Model
+	opt     nn.Optimizer
+	optInfo *OptimizerInfo
+	sampler *Sampler
+	st      *stepper
+	batch   [][]uint16
+
+	step    int
+	tokens  int64
+	history []GrowthRecord
+
+	// FLOPs: flopsDone covers the steps before segStart, which were run at
+	// the depths of earlier segments; the steps since run at depth.
+	flopsDone   float64
+	segStart    int
+	depth       int
+	layersStart int
+
+	lastLoss *float64
+	lastVal  *float64
+
+	wall0     float64 // wall seconds of earlier sessions
+	start     time.Time
+	trainDur  time.Duration // this session's time in training steps
+	sessToks  int64         // this session's tokens
+	lastCkpt  string        // written by this session
+	lastGood  string        // the last checkpoint of the run, also from before this session
+	sinkErr   error
+	evalBatch int
+	resumed   bool // the session began from a checkpoint at step resumedAt
+	resumedAt int
+}
+
+// prepare validates cfg (defaults filled in), loads the data and builds
+// everything but the model, its optimizer state and the sampler.
+func prepare(cfg Config, sink Sink) (*run, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	data, err := loadData(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Model.Vocab == 0 {
+		cfg.Model.Vocab = data.Vocab
+	} else if cfg.Model.Vocab < data.Vocab {
+		return nil, fmt.Errorf("config: model vocab %d is smaller than the data's vocabulary %d", cfg.Model.Vocab, data.Vocab)
+	}
+	if cfg.Out != "" {
+		// Find out now, not when the first checkpoint is due, that it
+		// cannot be written.
+		if err := os.MkdirAll(filepath.Dir(filepath.Clean(cfg.Out)), 0o755); err != nil {
+			return nil, fmt.Errorf("trainer: output directory: %w", err)
+		}
+		if err := replaceable(filepath.Clean(cfg.Out)); err != nil {
+			return nil, err
+		}
+	}
+	sched, err := cfg.schedule()
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	stages, err := cfg.stages(sched)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	r := &run{cfg: cfg, sink: sink, data: data, sched: sched, stages: stages, evalBatch: cfg.Shard}
+	r.evalWin = EvalWindows(data.Val, cfg.Model.Ctx, cfg.EvalWindows)
+	r.opt, r.optInfo, err = newOptimizer(&r.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	return r, nil
+}
+
+// loadData reads the run's dataset (the embedded corpus when cfg.Data is "").
+func loadData(cfg *Config) (*Dataset, error) {
+	opt := DataOptions{Ctx: cfg.Model.Ctx, ValFraction: cfg.ValFraction, Vocab: cfg.Model.Vocab}
+	if cfg.Data == "" {
+		return CorpusDataset(opt)
+	}
+	opt.Format = cfg.DataFormat
+	if opt.Format == "bin" {
+		opt.Format = FormatTokens
+	}
+	return LoadDataset(cfg.Data, opt)
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// stepFLOPs is the FLOPs of one training step at depth layers.
+func (r *run) stepFLOPs(layers int) float64 {
+	return grow.StepFLOPs(r.cfg.Model, layers, r.cfg.Batch, r.cfg.Model.Ctx)
+}
+
+// flops returns the training FLOPs spent so far. For a run from scratch it
+// is computed exactly as grow.RunFLOPs computes its total.
+func (r *run) flops() float64 {
+	return r.flopsDone + float64(r.step-r.segStart)*r.stepFLOPs(r.depth)
+}
+
+// fixedFLOPs is what the steps so far would have cost at the final depth.
+func (r *run) fixedFLOPs() float64 {
+	return float64(r.step) * r.stepFLOPs(r.cfg.Model.Layers)
+}
+
+func (r *run) wall() float64 { return r.wall0 + time.Since(r.start).Seconds() }
+
+// tokensPerS is this session's training throughput (time in steps only);
+// a session that took no step reports the run's tokens over its wall time.
+func (r *run) tokensPerS() float64 {
+	if r.trainDur <= 0 {
+		if w := r.wall(); w > 0 {
+			return float64(r.tokens) / w
+		}
+		return 0
+	}
+	return float64(r.sessToks) / r.trainDur.Seconds()
+}
+
+// emit sends e to the sink, remembering the first failure (the loop stops on
+// it, after checkpointing).
+func (r *run) emit(e Event) {
+	if r.sink == nil {
+		return
+	}
+	if err := r.sink.Emit(e); err != nil && r.sinkErr == nil {
+		r.sinkErr = fmt.Errorf("trainer: reporting %s event: %w", e.EventName(), err)
+	}
+}
+
+// loop trains from r.step to the end of the run.
+func (r *run) loop(ctx context.Context) (*Result, error) {
+	cfg := &r.cfg
+	T := cfg.Model.Ctx
+	r.st = newStepper(r.m, cfg.Batch, cfg.Shard, T, cfg.Workers)
+	r.batch = make([][]uint16, cfg.Batch)
+	oldThreads := asm.Threads()
+	asm.SetThreads(gemmThreads(r.st.workers))
+	defer asm.SetThreads(oldThreads)
+	r.start = time.Now()
+
+	for r.step < cfg.Steps {
+		if ctx.Err() != nil {
+			return r.interrupted()
+		}
+		if err := r.growIfDue(); err != nil {
+			return r.result(), err
+		}
+		t0 := time.Now()
+		lr := r.sched.LR(r.step)
+		loss, err := r.st.step(r.sampler.Batch(r.batch))
+		if err != nil {
+			return r.result(), fmt.Errorf("trainer: step %d: %w", r.step+1, err)
+		}
+		if !finite(loss) {
+			return r.result(), r.diverged(fmt.Sprintf("training loss is %v at step %d", loss, r.step+1))
+		}
+		params := r.m.Params()
+		gn := nn.ClipGradNorm(params, float32(max(cfg.GradClip, 0)))
+		if !finite(float64(gn)) {
+			return r.result(), r.diverged(fmt.Sprintf("gradient norm is %v at step %d", gn, r.step+1))
+		}
+		r.opt.Step(params, float32(lr))
+		r.trainDur += time.Since(t0)
+		r.step++
+		n := int64(cfg.Batch * T)
+		r.tokens += n
+		r.sessToks += n
+		r.lastLoss = &loss
+
+		var val *float64
+		if cfg.EvalEvery > 0 && (r.step%cfg.EvalEvery == 0 || r.step == cfg.Steps) {
+			v, err := Evaluate(r.m, r.evalWin, r.evalBatch)
+			if err != nil {
+				return r.result(), err
+			}
+			if !finite(v) {
+				return r.result(), r.diverged(fmt.Sprintf("validation loss is %v after step %d", v, r.step))
+			}
+			val, r.lastVal = &v, &v
+		}
+		if r.step%cfg.LogEvery == 0 || val != nil || r.step == cfg.Steps {
+			r.emit(StepEvent{Step: int64(r.step), Tokens: r.tokens, FLOPs: r.flops(), LR: lr, Loss: loss, ValLoss: val,
+				Layers: r.depth, WallS: r.wall(), TokensPerS: r.tokensPerS()})
+		}
+		if val != nil {
+			r.emit(EvalEvent{Step: int64(r.step), Tokens: r.tokens, ValLoss: *val, WallS: r.wall()})
+		}
+		if cfg.Out != "" && cfg.CheckpointEvery > 0 && r.step%cfg.CheckpointEvery == 0 && r.step < cfg.Steps {
+			if err := r.save(cfg.Out); err != nil {
+				return r.result(), err
+			}
+		}
+		if r.sinkErr != nil {
+			return r.stopOnSinkError()
+		}
+	}
+	switch {
+	case r.resumed && r.step == r.resumedAt && filepath.Clean(cfg.Out) == r.lastGood:
+		r.lastCkpt = r.lastGood // nothing new to save: the run had already finished
+	case cfg.Out != "":
+		if err := r.save(cfg.Out); err != nil {
+			return r.result(), err
+		}
+	}
+	res := r.result()
+	r.emit(res.Summary)
+	if r.sinkErr != nil {
+		return res, r.sinkErr
+	}
+	return res, nil
+}
+
+// growIfDue applies the plan's expansions due at the start of this step,
+// checkpointing just before (PreGrowDir) and just after (Out) each one.
+func (r *run) growIfDue() error {
+	for len(r.history) < len(r.stages) && r.stages[len(r.history)].At == r.step {
+		i := len(r.history)
+		s := r.stages[i]
+		if r.cfg.Out != "" && !(r.resumed && r.step == r.resumedAt) { // a resumed run's start is already saved
+			if err := r.save(PreGrowDir(r.cfg.Out, r.step)); err != nil {
+				return err
+			}
+		}
+		from := len(r.m.Blocks)
+		if _, err := grow.Expand(r.m, r.opt, s.Layers, s.Strategy, r.cfg.Grow.OptimState, growSeed(r.cfg.Seed, i)); err != nil {
+			return fmt.Errorf("trainer: expansion at step %d: %w", r.step, err)
+		}
+		r.flopsDone += float64(r.step-r.segStart) * r.stepFLOPs(r.depth)
+		r.segStart, r.depth = r.step, s.Layers
+		r.history = append(r.history, GrowthRecord{Step: int64(r.step), From: from, To: s.Layers, Init: string(s.Strategy)})
+		r.emit(GrowEvent{Step: int64(r.step), From: from, To: s.Layers, Init: string(s.Strategy), WallS: r.wall()})
+		if r.cfg.Out != "" {
+			if err := r.save(r.cfg.Out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// growSeed derives the seed of expansion stage i from the run's seed
+// (SplitMix64 of the pair), so every stage initialises differently and
+// reproducibly.
+func growSeed(seed uint64, stage int) uint64 {
+	z := seed + uint64(stage+1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// interrupted checkpoints (when Out is set) and reports the interruption.
+func (r *run) interrupted() (*Result, error) {
+	if r.cfg.Out != "" {
+		if err := r.save(r.cfg.Out); err != nil {
+			return r.result(), fmt.Errorf("%w after step %d, and the checkpoint failed: %w", ErrInterrupted, r.step, err)
+		}
+		return r.result(), fmt.Errorf("%w after step %d; checkpoint written to %s", ErrInterrupted, r.step, r.cfg.Out)
+	}
+	return r.result(), fmt.Errorf("%w after step %d (no checkpoint: no output directory)", ErrInterrupted, r.step)
+}
+
+// stopOnSinkError checkpoints and returns the sink's error.
+func (r *run) stopOnSinkError() (*Result, error) {
+	if r.cfg.Out != "" {
+		if err := r.save(r.cfg.Out); err != nil {
+			return r.result(), errors.Join(r.sinkErr, err)
+		}
+		return r.result(), fmt.Errorf("%w (stopped after step %d; checkpoint written to %s)", r.sinkErr, r.step, r.cfg.Out)
+	}
+	return r.result(), fmt.Errorf("%w (stopped after step %d)", r.sinkErr, r.step)
+}
+
+// diverged is the error for a run whose numbers stopped being finite. No
+// checkpoint is written, so the last good one stays.
+func (r *run) diverged(what string) error {
+	kept := "no checkpoint was written"
+	if r.lastGood != "" {
+		kept = fmt.Sprintf("the last good checkpoint (%s) is kept", r.lastGood)
+	}
+	return fmt.Errorf("trainer: the run diverged: %s; stopped, %s (try a lower learning rate)", what, kept)
+}
+
+// result is the run's Result as of now.
+func (r *run) result() *Result {
+	s := SummaryEvent{
+		Steps:       int64(r.step),
+		Tokens:      r.tokens,
+		FLOPs:       r.flops(),
+		FixedFLOPs:  r.fixedFLOPs(),
+		WallS:       r.wall(),
+		TokensPerS:  r.tokensPerS(),
+		LayersStart: r.layersStart,
+		LayersEnd:   r.depth,
+		Kernel:      asm.Kernel(),
+		FinalValLoss: func() *float64 {
+			if r.lastVal == nil {
+				return nil
+			}
+			v := *r.lastVal
+			return &v
+		}(),
+	}
+	if r.st != nil {
+		s.Workers = r.st.workers
+	}
+	if r.lastLoss != nil {
+		s.FinalTrainLoss = *r.lastLoss
+	} else {
+		s.FinalTrainLoss = math.NaN()
+	}
+	if n := len(r.history); n > 0 {
+		g := r.history[n-1].Step
+		s.GrowStep = &g
+	}
+	return &Result{Summary: s, Model: r.m, Config: r.cfg, Checkpoint: r.lastCkpt}
+}
+
+// save writes the run's state as a checkpoint in dir. It refuses to save
+// weights that are not finite.
+func (r *run) save(dir string) error {
+	params := r.m.Params()
+	for _, p := range params {
+		for _, v := range p.Data {
+			if !finite(float64(v)) {
+				return r.diverged(fmt.Sprintf("parameter %s is not finite after step %d", p.Name, r.step))
+			}
+		}
+	}
+	c, err := r.checkpoint()
+	if err != nil {
+		return err
+	}
+	if err := SaveCheckpoint(dir, c); err != nil {
+		return fmt.Errorf("trainer: saving step %d: %w", r.step, err)
+	}
+	r.lastCkpt, r.lastGood = dir, dir
+	r.emit(CheckpointEvent{Step: int64(r.step), Path: dir, WallS: r.wall()})
+	return nil
+}
+
+// checkpoint gathers the run's state. Tensors share the model's and the
+// optimizer's memory; write them before the next step.
+func (r *run) checkpoint() (*Checkpoint, error) {
+	mcfg, err := json.Marshal(r.m.Config)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	runCfg, err := json.Marshal(r.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	var plan json.RawMessage
+	if r.cfg.Grow != nil {
+		if plan, err = json.Marshal(r.cfg.Grow); err != nil {
+			return nil, fmt.Errorf("trainer: %w", err)
+		}
+	}
+	sst := r.sampler.State()
+	dst := r.data.State()
+	sched := r.sched
+	man := Manifest{
+		Config:      mcfg,
+		Step:        int64(r.step),
+		Tokens:      r.tokens,
+		FLOPs:       r.flops(),
+		FixedFLOPs:  r.fixedFLOPs(),
+		WallSeconds: r.wall(),
+		Seed:        r.cfg.Seed,
+		Sampler:     &sst,
+		Data:        &dst,
+		Schedule:    &sched,
+		Growth:      Growth{Plan: plan, History: append([]GrowthRecord{}, r.history...)},
+		Optimizer:   r.optInfo,
+		Run:         runCfg,
+		TrainLoss:   r.lastLoss,
+		ValLoss:     r.lastVal,
+	}
+	optim, optimMeta := optimTensors(r.opt, r.m.Params())
+	return &Checkpoint{Manifest: man, Model: modelTensors(r.m), Optim: optim, OptimMeta: optimMeta}, nil
+}
+
+// modelTensors lists m's parameters as tensors (sharing their memory).
+func modelTensors(m *nn.Model) []safetensors.Tensor {
+	ps := m.Params()
+	ts := make([]safetensors.Tensor, len(ps))
+	for i, p := range ps {
+		ts[i] = safetensors.Tensor{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: p.Data}
+	}
+	return ts
+}
