@@ -1,0 +1,29 @@
+package gonumblas_test
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/sproutml/sprout/asm/gonumblas"
+)
+
+// After blas32.Use, gonum's float32 matrix products run on sprout's Sgemm.
+func Example() {
+	blas32.Use(gonumblas.Implementation{})
+
+	a := blas32.General{Rows: 2, Cols: 3, Stride: 3, Data: []float32{
+		1, 2, 3,
+		4, 5, 6,
+	}}
+	b := blas32.General{Rows: 3, Cols: 2, Stride: 2, Data: []float32{
+		1, 0,
+		0, 1,
+		1, 1,
+	}}
+	c := blas32.General{Rows: 2, Cols: 2, Stride: 2, Data: make([]float32, 4)}
+	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 0, c)
+	fmt.Println(c.Data)
+	// Output: [4 5 10 11]
+}
