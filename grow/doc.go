@@ -16,9 +16,14 @@
 // whose output projections are zero; an ablation: the paper found it stalls
 // the new blocks' learning).
 //
+// Expansion works alike for every arch nn has (gpt2, llama, moe): blocks are
+// handled only through nn.Block's Params, Clone and NewBlock, so a copied moe
+// block brings its experts, router and balancing bias.
+//
 // FLOP accounting (flops.go) gives the exact model FLOPs of a training step at
-// a given depth, so a run can report what it spent against what the same run
-// would have cost at the fixed target depth.
+// a given depth (for moe, of the active experts only), so a run can report
+// what it spent against what the same run would have cost at the fixed
+// target depth.
 //
 // grow knows nn (models, optimizers) and nothing of trainers, data or files.
 package grow

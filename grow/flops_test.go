@@ -64,3 +64,60 @@ func TestRunFLOPs(t *testing.T) {
 		t.Errorf("fixed-depth run: spent %v, fixed %v", spent, fixed)
 	}
 }
+
+// Hand counts for llama and moe, d=4, V=10, T=3, one block, batch 2.
+//
+//	llama, H=2 KVH=1 (hd 2, k/v width 2), F=6: per token q 2*4*4=32,
+//	  k 2*4*2=16, v 16, o 32, gate/up/down 3*2*4*6=144 -> 240, 720 per
+//	  sequence; attention 2*2*4*(1+2+3)=96; head 2*4*10=80 per token, 240.
+//	  forward = 2 * (720 + 96 + 240) = 2112
+//	moe, H=KVH=2, F=3, E=4, top-2, one shared expert: q, k, v, o 32 each
+//	  = 128, router 2*4*4 = 32, active experts (2+1)*3*2*4*3 = 216 -> 376
+//	  per token, 1128 per sequence; attention 96, head 240.
+//	  forward = 2 * (1128 + 96 + 240) = 2928
+func TestFLOPsHandCountLlamaMoE(t *testing.T) {
+	llama := nn.Config{Arch: nn.ArchLlama, Vocab: 10, Ctx: 3, Dim: 4, Heads: 2, KVHeads: 1, FFNHidden: 6, Layers: 1}
+	if got := ForwardFLOPs(llama, 1, 2, 3); got != 2112 {
+		t.Errorf("llama ForwardFLOPs = %v, want 2112", got)
+	}
+	moe := nn.Config{Arch: nn.ArchMoE, Vocab: 10, Ctx: 3, Dim: 4, Heads: 2, FFNHidden: 3, Experts: 4, TopK: 2, SharedExperts: 1, Layers: 1}
+	if got := ForwardFLOPs(moe, 1, 2, 3); got != 2928 {
+		t.Errorf("moe ForwardFLOPs = %v, want 2928", got)
+	}
+	if got := StepFLOPs(moe, 1, 2, 3); got != 3*2928 {
+		t.Errorf("moe StepFLOPs = %v, want %v", got, 3*2928)
+	}
+	// zero blocks: only the head, whatever the arch
+	if ForwardFLOPs(llama, 0, 2, 3) != 480 || ForwardFLOPs(moe, 0, 2, 3) != 480 {
+		t.Errorf("depth 0: %v, %v, want 480", ForwardFLOPs(llama, 0, 2, 3), ForwardFLOPs(moe, 0, 2, 3))
+	}
+	// more experts at the same top-k cost nothing more
+	wide := moe
+	wide.Experts = 64
+	if d := ForwardFLOPs(wide, 1, 2, 3) - ForwardFLOPs(moe, 1, 2, 3); d != 2*3*2*4*60 {
+		t.Errorf("60 more experts cost %v FLOPs, want only their router columns %d", d, 2*3*2*4*60)
+	}
+}
+
+// For llama and moe a step costs 6 FLOPs per token per active weight that
+// takes part in a product (the active parameters without the embedding
+// lookup and the norm gains) plus the causal attention terms.
+func TestFLOPsMatchesSixNActive(t *testing.T) {
+	for _, cfg := range []nn.Config{
+		{Arch: nn.ArchLlama, Vocab: 256, Ctx: 128, Dim: 128, Heads: 4, KVHeads: 2, Layers: 4},
+		{Arch: nn.ArchLlama, Vocab: 256, Ctx: 128, Dim: 128, Heads: 4, Layers: 4, TiedHead: true},
+		{Arch: nn.ArchMoE, Vocab: 256, Ctx: 128, Dim: 128, Heads: 4, KVHeads: 1, Layers: 3, Experts: 8, TopK: 2, SharedExperts: 1, FFNHidden: 96},
+		{Arch: nn.ArchMoE, Vocab: 256, Ctx: 128, Dim: 128, Heads: 4, Layers: 3, Experts: 6, TopK: 3, Gate: nn.GateSigmoid, Balance: nn.BalanceBias},
+	} {
+		B, T, L, d := 4, 128, cfg.Layers, cfg.Dim
+		n := nn.ActiveParamCount(cfg) - L*2*d - d // norm gains
+		if !cfg.TiedHead {
+			n -= cfg.Vocab * d // the embedding lookup (the untied head is a product)
+		}
+		attn := 6 * float64(L*d*T*(T+1))
+		want := float64(B) * (6*float64(n)*float64(T) + attn)
+		if got := StepFLOPs(cfg, L, B, T); got != want {
+			t.Errorf("%s: StepFLOPs = %v, want %v", cfg.Arch, got, want)
+		}
+	}
+}

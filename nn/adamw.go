@@ -53,9 +53,12 @@ func (o *AdamW) SetState(p *Param, s map[string][]float32) error {
 
 var adamNames = []string{"m", "v", "step"}
 
-// Step updates every parameter in params.
+// Step updates every parameter in params (Buffers excepted).
 func (o *AdamW) Step(params []*Param, lr float32) {
 	for _, p := range params {
+		if p.Kind == Buffer {
+			continue
+		}
 		adamUpdate(&o.state, &o.cfg, p, lr*p.LRMult)
 	}
 	o.steps++

@@ -35,32 +35,68 @@ func (t *Tape) Attention(qkv V, B, T, H int, scale float32) V {
 	out := t.newValue(B*T, D, vq.needGrad)
 	lse := t.act.get(B * H * T)
 	s := t.act.get(min(attnTile, T) * T)
-	attentionForward(t.vals[out].data, lse, s, t.vals[qkv].data, B, T, H, D, scale)
-	t.push(op{kind: opAttention, out: out, a: qkv, n0: B, n1: T, n2: H, f0: scale, s0: lse})
+	x := t.vals[qkv].data
+	l := attnLayout{q: x, k: x[D:], v: x[2*D:], ldq: 3 * D, ldk: 3 * D, ldv: 3 * D, B: B, T: T, H: H, KVH: H, hd: D / H}
+	attentionForward(t.vals[out].data, lse, s, &l, scale)
+	t.push(op{kind: opAttention, out: out, a: qkv, b: -1, c: -1, d: -1, n0: B, n1: T, n2: H, f0: scale, s0: lse})
 	return out
 }
 
-func attentionForward(y, lse, s, qkv []float32, B, T, H, D int, scale float32) {
-	hd, D3 := D/H, 3*D
+// AttentionGQA is fused causal grouped-query attention with separate inputs:
+// q is (B*T) x (H*hd), k and v are (B*T) x (KVH*hd), heads contiguous; query
+// head h reads key/value head h/(H/KVH). KVH == H is plain multi-head
+// attention (the same kernel as Attention). The result is (B*T) x (H*hd).
+func (t *Tape) AttentionGQA(q, k, v V, B, T, H, KVH int, scale float32) V {
+	vq, vk, vv := &t.vals[q], &t.vals[k], &t.vals[v]
+	if KVH < 1 || H%KVH != 0 || vq.rows != B*T || vq.cols%H != 0 ||
+		vk.rows != B*T || vv.rows != B*T || vk.cols != vq.cols/H*KVH || vv.cols != vk.cols {
+		panic(fmt.Sprintf("nn: AttentionGQA q %dx%d, k %dx%d, v %dx%d for B=%d T=%d H=%d KVH=%d",
+			vq.rows, vq.cols, vk.rows, vk.cols, vv.rows, vv.cols, B, T, H, KVH))
+	}
+	D, KD := vq.cols, vk.cols
+	out := t.newValue(B*T, D, vq.needGrad || vk.needGrad || vv.needGrad)
+	lse := t.act.get(B * H * T)
+	s := t.act.get(min(attnTile, T) * T)
+	l := attnLayout{q: t.vals[q].data, k: t.vals[k].data, v: t.vals[v].data, ldq: D, ldk: KD, ldv: KD, B: B, T: T, H: H, KVH: KVH, hd: D / H}
+	attentionForward(t.vals[out].data, lse, s, &l, scale)
+	t.push(op{kind: opAttention, out: out, a: q, b: k, c: v, n0: B, n1: T, n2: H, n3: KVH, f0: scale, s0: lse})
+	return out
+}
+
+// attnLayout locates Q, K and V (or their gradients): row r of batch b, head
+// h starts at q[(b*T+r)*ldq + h*hd], and query head h uses key/value head
+// h/(H/KVH).
+type attnLayout struct {
+	q, k, v       []float32
+	ldq, ldk, ldv int
+	B, T, H, KVH  int
+	hd            int
+}
+
+// attentionForward writes the attention output y ((B*T) x H*hd) and each
+// row's log-sum-exp, with s (tile*T) as scratch.
+func attentionForward(y, lse, s []float32, l *attnLayout, scale float32) {
+	B, T, H, hd := l.B, l.T, l.H, l.hd
+	D, group := H*hd, H/l.KVH
 	for b := 0; b < B; b++ {
-		base := b * T * D3
 		for h := 0; h < H; h++ {
-			q := qkv[base+h*hd:]
-			k := qkv[base+D+h*hd:]
-			v := qkv[base+2*D+h*hd:]
+			kh := h / group
+			q := l.q[b*T*l.ldq+h*hd:]
+			k := l.k[b*T*l.ldk+kh*hd:]
+			v := l.v[b*T*l.ldv+kh*hd:]
 			o := y[b*T*D+h*hd:]
-			l := lse[(b*H+h)*T : (b*H+h+1)*T]
+			ls := lse[(b*H+h)*T : (b*H+h+1)*T]
 			for r0 := 0; r0 < T; r0 += attnTile {
 				r1 := min(r0+attnTile, T)
 				rows, n := r1-r0, r1
 				S := s[:rows*n]
-				asm.Sgemm(false, true, rows, n, hd, scale, q[r0*D3:], D3, k, D3, 0, S, n)
+				asm.Sgemm(false, true, rows, n, hd, scale, q[r0*l.ldq:], l.ldq, k, l.ldk, 0, S, n)
 				for i := 0; i < rows; i++ {
 					p := r0 + i
 					row := S[i*n : (i+1)*n]
-					l[p] = softmaxCausalRow(row, p+1)
+					ls[p] = softmaxCausalRow(row, p+1)
 				}
-				asm.Sgemm(false, false, rows, hd, n, 1, S, n, v, D3, 0, o[r0*D:], D)
+				asm.Sgemm(false, false, rows, hd, n, 1, S, n, v, l.ldv, 0, o[r0*D:], D)
 			}
 		}
 	}
@@ -91,42 +127,64 @@ func maskPad(row []float32, valid int) int {
 
 func (t *Tape) attentionBackward(o *op) {
 	B, T, H, scale := o.n0, o.n1, o.n2, o.f0
-	vq, vo := &t.vals[o.a], &t.vals[o.out]
-	D := vq.cols / 3
-	hd, D3 := D/H, 3*D
-	qkv, y, dy, lse := vq.data, vo.data, vo.grad, o.s0
-	dqkv := t.gradZeroed(o.a)
+	vo := &t.vals[o.out]
+	var l, dl attnLayout
+	if o.b < 0 { // fused qkv (Attention)
+		vq := &t.vals[o.a]
+		D := vq.cols / 3
+		x, dx := vq.data, t.gradZeroed(o.a)
+		l = attnLayout{q: x, k: x[D:], v: x[2*D:], ldq: 3 * D, ldk: 3 * D, ldv: 3 * D, B: B, T: T, H: H, KVH: H, hd: D / H}
+		dl = l
+		dl.q, dl.k, dl.v = dx, dx[D:], dx[2*D:]
+	} else { // separate q, k, v (AttentionGQA)
+		vq, vk, vv := &t.vals[o.a], &t.vals[o.b], &t.vals[o.c]
+		D, KD := vq.cols, vk.cols
+		l = attnLayout{q: vq.data, k: vk.data, v: vv.data, ldq: D, ldk: KD, ldv: KD, B: B, T: T, H: H, KVH: o.n3, hd: D / H}
+		dl = l
+		// every input gets a gradient buffer; ones nobody needs are
+		// dropped with the tape (they are rare: q, k and v come from
+		// trained projections)
+		dl.q, dl.k, dl.v = t.gradZeroed(o.a), t.gradZeroed(o.b), t.gradZeroed(o.c)
+	}
+	attentionBackward(&l, &dl, vo.data, vo.grad, o.s0, scale, &t.pool)
+}
+
+// attentionBackward accumulates the gradients of Q, K and V (laid out as dl)
+// from the output y, its gradient dy and the saved log-sum-exps.
+func attentionBackward(l, dl *attnLayout, y, dy, lse []float32, scale float32, pl *pool) {
+	B, T, H, hd := l.B, l.T, l.H, l.hd
+	D, group := H*hd, H/l.KVH
 	tile := min(attnTile, T)
-	P := t.pool.get(tile * T)
-	dP := t.pool.get(tile * T)
+	P := pl.get(tile * T)
+	dP := pl.get(tile * T)
 	var dvec [maxAttnTile]float32
 	for b := 0; b < B; b++ {
-		base := b * T * D3
 		for h := 0; h < H; h++ {
-			off := base + h*hd
-			q, k, v := qkv[off:], qkv[off+D:], qkv[off+2*D:]
-			dq, dk, dv := dqkv[off:], dqkv[off+D:], dqkv[off+2*D:]
+			kh := h / group
+			qo, ko, vo := b*T*l.ldq+h*hd, b*T*l.ldk+kh*hd, b*T*l.ldv+kh*hd
+			q, k, v := l.q[qo:], l.k[ko:], l.v[vo:]
+			dq, dk, dv := dl.q[qo:], dl.k[ko:], dl.v[vo:]
 			yo, dyo := y[b*T*D+h*hd:], dy[b*T*D+h*hd:]
-			l := lse[(b*H+h)*T : (b*H+h+1)*T]
+			ls := lse[(b*H+h)*T : (b*H+h+1)*T]
 			for r0 := 0; r0 < T; r0 += attnTile {
 				r1 := min(r0+attnTile, T)
 				rows, n := r1-r0, r1
 				S, G := P[:rows*n], dP[:rows*n]
 				// P = softmax(scale Q K^T), recomputed from the saved lse.
-				asm.Sgemm(false, true, rows, n, hd, scale, q[r0*D3:], D3, k, D3, 0, S, n)
+				asm.Sgemm(false, true, rows, n, hd, scale, q[r0*l.ldq:], l.ldq, k, l.ldk, 0, S, n)
 				for i := 0; i < rows; i++ {
 					p := r0 + i
 					row := S[i*n : (i+1)*n]
 					w := maskPad(row, p+1)
-					asm.ExpSum(row[:w], row[:w], l[p])
+					asm.ExpSum(row[:w], row[:w], ls[p])
 					clear(row[w:])
 					// D_i = dO_i . O_i
 					dvec[i] = asm.Dot(dyo[p*D:p*D+hd], yo[p*D:p*D+hd])
 				}
 				// dV[0:n] += P^T dO_tile
-				asm.Sgemm(true, false, n, hd, rows, 1, S, n, dyo[r0*D:], D, 1, dv, D3)
+				asm.Sgemm(true, false, n, hd, rows, 1, S, n, dyo[r0*D:], D, 1, dv, l.ldv)
 				// dP = dO_tile V^T
-				asm.Sgemm(false, true, rows, n, hd, 1, dyo[r0*D:], D, v, D3, 0, G, n)
+				asm.Sgemm(false, true, rows, n, hd, 1, dyo[r0*D:], D, v, l.ldv, 0, G, n)
 				// dS = P * (dP - D_i) (zero where masked, since P is); the
 				// score scale goes into the GEMMs' alpha.
 				for i := 0; i < rows; i++ {
@@ -140,11 +198,11 @@ func (t *Tape) attentionBackward(o *op) {
 					clear(gr[v:])
 				}
 				// dQ_tile += scale dS K,  dK[0:n] += scale dS^T Q_tile
-				asm.Sgemm(false, false, rows, hd, n, scale, G, n, k, D3, 1, dq[r0*D3:], D3)
-				asm.Sgemm(true, false, n, hd, rows, scale, G, n, q[r0*D3:], D3, 1, dk, D3)
+				asm.Sgemm(false, false, rows, hd, n, scale, G, n, k, l.ldk, 1, dq[r0*l.ldq:], l.ldq)
+				asm.Sgemm(true, false, n, hd, rows, scale, G, n, q[r0*l.ldq:], l.ldq, 1, dk, l.ldk)
 			}
 		}
 	}
-	t.pool.put(P)
-	t.pool.put(dP)
+	pl.put(P)
+	pl.put(dP)
 }

@@ -13,11 +13,52 @@ import (
 // 256, 8 heads, context 256 (batch 16), the shape torch_gpt.py runs.
 var benchConfig = Config{Vocab: 256, Ctx: 256, Dim: 256, Heads: 8, Layers: 6}
 
+// benchLlama and benchMoE are the llama and moe models of the benchmark's
+// size: width 256, 8 heads (4 key/value heads), 6 blocks, context 256.
+// llama's SwiGLU (hidden 640) has 0.69M parameters per block against
+// GPT-2's 0.79M; moe has 8 experts of hidden 320, top-2, so a token goes
+// through the same 3*256*640 MLP weights as llama's (2.2M per block in all).
+var (
+	benchLlama = Config{Arch: ArchLlama, Vocab: 256, Ctx: 256, Dim: 256, Heads: 8, KVHeads: 4, Layers: 6}
+	benchMoE   = Config{Arch: ArchMoE, Vocab: 256, Ctx: 256, Dim: 256, Heads: 8, KVHeads: 4, Layers: 6, Experts: 8, TopK: 2, FFNHidden: 320}
+)
+
 // flopsPerToken counts as torch_gpt.py does: 6*N (N without the position
-// embedding; the tied head counted once) + 12*L*T*d for attention.
+// embedding; the tied head counted once) + 12*L*T*d for attention. For llama
+// and moe N is the active parameters that enter a product (no embedding
+// lookup, no norm gains).
 func flopsPerToken(c Config, T int) float64 {
 	n := ParamCount(c) - c.Ctx*c.Dim
+	if c.Arch == ArchLlama || c.Arch == ArchMoE {
+		n = ActiveParamCount(c) - (2*c.Layers+1)*c.Dim
+		if !c.TiedHead {
+			n -= c.Vocab * c.Dim
+		}
+	}
 	return 6*float64(n) + 12*float64(c.Layers*T*c.Dim)
+}
+
+// BenchmarkTrainStepArch measures a training step of the three archs at the
+// benchmark size (see benchConfig, benchLlama, benchMoE), as
+// BenchmarkTrainStep does: "threads=N" one tape, "workers=2" two.
+func BenchmarkTrainStepArch(b *testing.B) {
+	for _, arch := range []struct {
+		name string
+		cfg  Config
+	}{{"gpt2", benchConfig}, {"llama", benchLlama}, {"moe", benchMoE}} {
+		for _, tc := range []struct{ threads, workers int }{{1, 1}, {2, 1}, {1, 2}} {
+			name := fmt.Sprintf("%s/threads=%d", arch.name, tc.threads)
+			if tc.workers > 1 {
+				name = fmt.Sprintf("%s/workers=%d", arch.name, tc.workers)
+			}
+			b.Run(name, func(b *testing.B) {
+				old := asm.Threads()
+				asm.SetThreads(tc.threads)
+				defer asm.SetThreads(old)
+				benchTrain(b, arch.cfg, 16, 256, tc.workers, NewAdamW(AdamWConfig{WeightDecay: 0.1}))
+			})
+		}
+	}
 }
 
 // BenchmarkTrainStep measures forward + backward + AdamW step of the benchmark

@@ -5,30 +5,74 @@ import (
 	"fmt"
 )
 
+// Architectures (Config.Arch).
+const (
+	ArchGPT2  = "gpt2"  // pre-LN GPT-2: LayerNorm, learned positions, GELU MLP, biases, tied head
+	ArchLlama = "llama" // LLaMA: RMSNorm, RoPE, SwiGLU, grouped-query attention, no biases
+	ArchMoE   = "moe"   // LLaMA attention with a routed mixture-of-experts SwiGLU MLP
+)
+
+// Gates (Config.Gate) and load balancing (Config.Balance) of a MoE model.
+const (
+	GateSoftmax = "softmax" // gate = softmax over all experts, at the selected ones
+	GateSigmoid = "sigmoid" // gate = sigmoid, normalised over the selected ones (DeepSeek-V3)
+
+	BalanceAux  = "aux"  // Switch-style auxiliary loss AuxCoef * E * sum_i f_i P_i
+	BalanceBias = "bias" // DeepSeek-V3's auxiliary-loss-free per-expert selection bias
+	BalanceNone = "none"
+)
+
+// Defaults of the optional fields.
+const (
+	DefaultRopeBase = 10000
+	DefaultExperts  = 8
+	DefaultTopK     = 2
+	DefaultAuxCoef  = 0.01
+	DefaultBiasRate = 1e-3
+)
+
 // Config describes a model. The zero values of the optional fields select the
 // defaults given in their comments. It round-trips through JSON, and a
-// checkpoint's manifest carries it.
+// checkpoint's manifest carries it. Fields marked llama apply to llama and
+// moe, fields marked moe to moe only; Validate rejects them elsewhere.
 type Config struct {
-	Arch   string `json:"arch"`   // "gpt2" (the only one so far; "" means gpt2)
+	Arch   string `json:"arch"`   // "gpt2" ("" means gpt2), "llama" or "moe"
 	Vocab  int    `json:"vocab"`  // vocabulary size, e.g. 256 for bytes
-	Ctx    int    `json:"ctx"`    // context length (learned positions)
+	Ctx    int    `json:"ctx"`    // context length (learned positions in gpt2, RoPE table otherwise)
 	Dim    int    `json:"dim"`    // width d
-	Heads  int    `json:"heads"`  // attention heads; must divide Dim
+	Heads  int    `json:"heads"`  // attention (query) heads; must divide Dim
 	Layers int    `json:"layers"` // blocks; 0 is valid (embeddings -> final norm -> head)
 
 	InitStd float32 `json:"init_std,omitempty"` // weight init std, default 0.02 (GPT-2)
-	NormEps float32 `json:"norm_eps,omitempty"` // LayerNorm epsilon, default 1e-5
+	NormEps float32 `json:"norm_eps,omitempty"` // LayerNorm/RMSNorm epsilon, default 1e-5
 
 	// MuP switches on maximal-update parametrisation relative to a base width
 	// MuPBaseDim (default: Dim, which makes it a no-op). See mup.go.
 	MuP        bool `json:"mup,omitempty"`
 	MuPBaseDim int  `json:"mup_base_dim,omitempty"`
+
+	KVHeads   int     `json:"kv_heads,omitempty"`   // llama: key/value heads (grouped-query attention), divides Heads; default Heads
+	RopeBase  float64 `json:"rope_base,omitempty"`  // llama: RoPE base, default 10000
+	FFNHidden int     `json:"ffn_hidden,omitempty"` // llama: SwiGLU hidden size (per expert in moe); default 8d/3 rounded up to a multiple of 64
+	TiedHead  bool    `json:"tied_head,omitempty"`  // llama: the head is tok_emb (default: a separate head.weight)
+
+	Experts       int     `json:"experts,omitempty"`        // moe: routed experts E, default 8
+	TopK          int     `json:"top_k,omitempty"`          // moe: experts per token, default min(2, E)
+	Gate          string  `json:"gate,omitempty"`           // moe: "softmax" (default) or "sigmoid"
+	SharedExperts int     `json:"shared_experts,omitempty"` // moe: experts every token goes through, default 0
+	Balance       string  `json:"balance,omitempty"`        // moe: "aux" (default), "bias" or "none"
+	AuxCoef       float64 `json:"aux_coef,omitempty"`       // moe: auxiliary-loss coefficient (balance aux), default 0.01
+	BiasRate      float64 `json:"bias_rate,omitempty"`      // moe: bias update rate gamma (balance bias), default 1e-3
 }
+
+// WithDefaults returns c with every optional field left at zero filled in
+// with its default, as NewModel does (a model's Config has them filled).
+func (c Config) WithDefaults() Config { return c.withDefaults() }
 
 // withDefaults returns c with the optional fields filled in.
 func (c Config) withDefaults() Config {
 	if c.Arch == "" {
-		c.Arch = "gpt2"
+		c.Arch = ArchGPT2
 	}
 	if c.InitStd == 0 {
 		c.InitStd = 0.02
@@ -39,15 +83,59 @@ func (c Config) withDefaults() Config {
 	if c.MuPBaseDim == 0 {
 		c.MuPBaseDim = c.Dim
 	}
+	if c.Arch == ArchGPT2 {
+		return c
+	}
+	if c.KVHeads == 0 {
+		c.KVHeads = c.Heads
+	}
+	if c.RopeBase == 0 {
+		c.RopeBase = DefaultRopeBase
+	}
+	if c.FFNHidden == 0 {
+		c.FFNHidden = DefaultFFNHidden(c.Dim)
+	}
+	if c.Arch != ArchMoE {
+		return c
+	}
+	if c.Experts == 0 {
+		c.Experts = DefaultExperts
+	}
+	if c.TopK == 0 {
+		c.TopK = min(DefaultTopK, c.Experts)
+	}
+	if c.Gate == "" {
+		c.Gate = GateSoftmax
+	}
+	if c.Balance == "" {
+		c.Balance = BalanceAux
+	}
+	if c.Balance == BalanceAux && c.AuxCoef == 0 {
+		c.AuxCoef = DefaultAuxCoef
+	}
+	if c.Balance == BalanceBias && c.BiasRate == 0 {
+		c.BiasRate = DefaultBiasRate
+	}
 	return c
+}
+
+// DefaultFFNHidden is LLaMA's SwiGLU hidden size for width d: 8d/3 (2/3 of
+// the 4d MLP, so that its three matrices cost what two did) rounded up to a
+// multiple of 64.
+func DefaultFFNHidden(d int) int {
+	h := 8 * d / 3
+	return (h + 63) / 64 * 64
 }
 
 // Validate reports every problem with c, or nil.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("nn: config: "+format, a...)) }
-	if c.Arch != "" && c.Arch != "gpt2" {
-		bad("unknown arch %q (want \"gpt2\")", c.Arch)
+	arch := c.Arch
+	switch arch {
+	case "", ArchGPT2, ArchLlama, ArchMoE:
+	default:
+		bad("unknown arch %q (want %q, %q or %q)", c.Arch, ArchGPT2, ArchLlama, ArchMoE)
 	}
 	if c.Vocab < 1 {
 		bad("vocab must be >= 1, got %d", c.Vocab)
@@ -75,23 +163,153 @@ func (c Config) Validate() error {
 	if c.MuPBaseDim < 0 {
 		bad("mup_base_dim must be >= 0, got %d", c.MuPBaseDim)
 	}
+	llama := arch == ArchLlama || arch == ArchMoE
+	notFor := func(field, archs string) { bad("%s applies to %s only, not arch %q", field, archs, c.Arch) }
+	// llama and moe fields
+	switch {
+	case !llama:
+		if c.KVHeads != 0 {
+			notFor("kv_heads", "llama and moe")
+		}
+		if c.RopeBase != 0 {
+			notFor("rope_base", "llama and moe")
+		}
+		if c.FFNHidden != 0 {
+			notFor("ffn_hidden", "llama and moe")
+		}
+		if c.TiedHead {
+			notFor("tied_head", "llama and moe (gpt2's head is always tied)")
+		}
+	default:
+		if c.KVHeads < 0 {
+			bad("kv_heads must be >= 1, got %d", c.KVHeads)
+		} else if c.KVHeads > 0 && c.Heads >= 1 && c.Heads%c.KVHeads != 0 {
+			bad("kv_heads (%d) must divide heads (%d)", c.KVHeads, c.Heads)
+		}
+		if c.Heads >= 1 && c.Dim >= 1 && c.Dim%c.Heads == 0 && (c.Dim/c.Heads)%2 != 0 {
+			bad("head dim dim/heads = %d must be even for rotary embeddings", c.Dim/c.Heads)
+		}
+		if c.RopeBase < 0 || c.RopeBase != c.RopeBase || (c.RopeBase > 0 && c.RopeBase <= 1) {
+			bad("rope_base must be > 1, got %v", c.RopeBase)
+		}
+		if c.FFNHidden < 0 {
+			bad("ffn_hidden must be >= 1, got %d", c.FFNHidden)
+		}
+	}
+	// moe fields
+	if arch != ArchMoE {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"experts", c.Experts != 0}, {"top_k", c.TopK != 0}, {"gate", c.Gate != ""}, {"shared_experts", c.SharedExperts != 0},
+			{"balance", c.Balance != ""}, {"aux_coef", c.AuxCoef != 0}, {"bias_rate", c.BiasRate != 0}} {
+			if f.set {
+				notFor(f.name, "moe")
+			}
+		}
+		return errors.Join(errs...)
+	}
+	if c.Experts < 0 {
+		bad("experts must be >= 1, got %d", c.Experts)
+	}
+	experts := c.Experts
+	if experts == 0 {
+		experts = DefaultExperts
+	}
+	if c.TopK < 0 || c.TopK > experts {
+		bad("top_k must be between 1 and the number of experts (%d), got %d", experts, c.TopK)
+	} else if c.TopK > maxTopK {
+		bad("top_k must be at most %d, got %d", maxTopK, c.TopK)
+	}
+	if c.Gate != "" && c.Gate != GateSoftmax && c.Gate != GateSigmoid {
+		bad("unknown gate %q (want %q or %q)", c.Gate, GateSoftmax, GateSigmoid)
+	}
+	if c.SharedExperts < 0 {
+		bad("shared_experts must be >= 0, got %d", c.SharedExperts)
+	}
+	balance := c.Balance
+	switch balance {
+	case "":
+		balance = BalanceAux
+	case BalanceAux, BalanceBias, BalanceNone:
+	default:
+		bad("unknown balance %q (want %q, %q or %q)", c.Balance, BalanceAux, BalanceBias, BalanceNone)
+	}
+	if c.AuxCoef < 0 || c.AuxCoef != c.AuxCoef {
+		bad("aux_coef must be >= 0, got %v", c.AuxCoef)
+	} else if c.AuxCoef != 0 && balance != BalanceAux {
+		bad("aux_coef applies to balance %q only, not %q", BalanceAux, balance)
+	}
+	if c.BiasRate < 0 || c.BiasRate != c.BiasRate {
+		bad("bias_rate must be >= 0, got %v", c.BiasRate)
+	} else if c.BiasRate != 0 && balance != BalanceBias {
+		bad("bias_rate applies to balance %q only, not %q", BalanceBias, balance)
+	}
 	return errors.Join(errs...)
 }
 
 // HeadDim returns Dim/Heads.
 func (c Config) HeadDim() int { return c.Dim / c.Heads }
 
-// ParamCount is the closed-form number of parameters of a GPT-2 model with
-// config c: token and position embeddings, final LayerNorm, and per block two
-// LayerNorms (4d), qkv (3d^2+3d), attention projection (d^2+d) and the 4x MLP
-// (8d^2+5d). The head is tied to the token embedding and adds nothing.
+// ParamCount is the closed-form number of (trained) parameters of a model
+// with config c; Buffer parameters (the MoE balancing bias) are not counted.
+//
+//	gpt2:  token and position embeddings, final LayerNorm (2d), blocks; the
+//	       head is tied to the token embedding and adds nothing.
+//	llama: token embedding, final RMSNorm (d), head (Vd unless tied), blocks.
+//	moe:   as llama; every expert counts (see ActiveParamCount).
 func ParamCount(c Config) int {
+	c = c.withDefaults()
 	d := c.Dim
-	return c.Vocab*d + c.Ctx*d + 2*d + c.Layers*BlockParamCount(c)
+	if c.Arch == ArchGPT2 {
+		return c.Vocab*d + c.Ctx*d + 2*d + c.Layers*BlockParamCount(c)
+	}
+	n := c.Vocab*d + d + c.Layers*BlockParamCount(c)
+	if !c.TiedHead {
+		n += c.Vocab * d
+	}
+	return n
 }
 
-// BlockParamCount is the number of parameters of one block: 12d^2 + 13d.
+// ActiveParamCount is the number of parameters a token goes through: for moe
+// the top-k routed experts, the shared experts and the router, not the other
+// experts; for gpt2 and llama all of ParamCount.
+func ActiveParamCount(c Config) int {
+	c = c.withDefaults()
+	n := ParamCount(c)
+	if c.Arch == ArchMoE {
+		n -= c.Layers * (c.Experts - c.TopK) * ffnParams(c)
+	}
+	return n
+}
+
+// BlockParamCount is the number of parameters of one block:
+//
+//	gpt2:  12d^2 + 13d (two LayerNorms 4d, qkv 3d^2+3d, projection d^2+d,
+//	       4x MLP 8d^2+5d)
+//	llama: 2d (RMSNorm gains) + attention d*(H + 2 KVH)*hd + (H*hd)*d
+//	       + SwiGLU 3dF
+//	moe:   2d + attention + router dE + (E + shared) * 3dF
 func BlockParamCount(c Config) int {
+	c = c.withDefaults()
 	d := c.Dim
+	switch c.Arch {
+	case ArchLlama:
+		return 2*d + attnParams(c) + ffnParams(c)
+	case ArchMoE:
+		return 2*d + attnParams(c) + d*c.Experts + (c.Experts+c.SharedExperts)*ffnParams(c)
+	}
 	return 12*d*d + 13*d
 }
+
+// attnParams counts q, k, v and o of a llama block.
+func attnParams(c Config) int {
+	d, hd := c.Dim, c.HeadDim()
+	return d*c.Heads*hd + 2*d*c.KVHeads*hd + c.Heads*hd*d
+}
+
+// ffnParams counts one SwiGLU MLP (gate, up, down).
+func ffnParams(c Config) int { return 3 * c.Dim * c.FFNHidden }
+
+// KVDim returns KVHeads * HeadDim, the width of a llama block's k and v.
+func (c Config) KVDim() int { return c.KVHeads * c.HeadDim() }

@@ -68,3 +68,42 @@ func Example() {
 	// still learning: true
 	// blocks.0.ln1.weight
 }
+
+// A mixture-of-experts model (LLaMA attention with grouped-query heads, 4
+// SwiGLU experts, top-2 sigmoid gates, DeepSeek-V3's bias balancing): its
+// parameters in all and per token, and a training loop that moves the
+// balancing biases from each step's expert counts.
+func Example_moe() {
+	cfg := nn.Config{Arch: nn.ArchMoE, Vocab: 8, Ctx: 8, Dim: 16, Heads: 4, KVHeads: 2, Layers: 1,
+		Experts: 4, TopK: 2, FFNHidden: 16, Gate: nn.GateSigmoid, Balance: nn.BalanceBias}
+	m, err := nn.NewModel(cfg, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("parameters:", nn.ParamCount(cfg), "active per token:", nn.ActiveParamCount(cfg))
+	seq := []int32{0, 1, 2, 3, 4, 5, 6, 7, 0}
+	tape := nn.NewTape(m)
+	opt := nn.NewAdamW(nn.AdamWConfig{})
+	var first, loss float32
+	for i := 0; i < 30; i++ {
+		tape.ZeroGrad()
+		loss, _ = m.Forward(tape, seq[:8], seq[1:], 1, 8)
+		if i == 0 {
+			first = loss
+		}
+		tape.Backward()
+		nn.ReduceGrads(m.Params(), 1, tape)
+		opt.Step(m.Params(), 0.02)
+		m.UpdateBalanceBias(tape.ExpertLoad()) // one tape: its load is the step's
+	}
+	load := tape.ExpertLoad()
+	fmt.Println("token-slots routed:", load[0]+load[1]+load[2]+load[3], "(8 tokens x top-2)")
+	fmt.Println("learned:", loss < first/2)
+	fmt.Println(m.Blocks[0].Experts[3].Down.Name)
+	// Output:
+	// parameters: 4208 active per token: 2672
+	// token-slots routed: 16 (8 tokens x top-2)
+	// learned: true
+	// blocks.0.mlp.experts.3.down.weight
+}

@@ -131,10 +131,11 @@ func (o *Muon) momentum(p *Param, u []float32) {
 	}
 }
 
-// Step updates every parameter in params.
+// Step updates every parameter in params (Buffers excepted).
 func (o *Muon) Step(params []*Param, lr float32) {
 	for _, p := range params {
 		switch {
+		case p.Kind == Buffer:
 		case p.Kind == Matrix && len(p.Shape) == 2:
 			o.upd = grow(o.upd, p.Len())
 			u := o.upd

@@ -16,8 +16,13 @@ const (
 	// Vector is a norm gain or a bias.
 	Vector
 	// Embedding is a lookup table (token and position embeddings; the token
-	// table doubles as the tied output head). Muon treats it as a non-matrix.
+	// table doubles as the tied output head; an untied head is one too).
+	// Muon treats it as a non-matrix.
 	Embedding
+	// Buffer is model state that is saved, copied and grown with the
+	// parameters but not trained: no optimizer steps it, NumParams does not
+	// count it (the MoE balancing bias, updated by UpdateBalanceBias).
+	Buffer
 )
 
 func (k ParamKind) String() string {
@@ -28,6 +33,8 @@ func (k ParamKind) String() string {
 		return "vector"
 	case Embedding:
 		return "embedding"
+	case Buffer:
+		return "buffer"
 	}
 	return fmt.Sprintf("ParamKind(%d)", k)
 }

@@ -17,16 +17,7 @@ func (t *Tape) RMSNorm(x, w V, eps float32) V {
 	rstd := t.act.get(N)
 	y, wd := t.vals[out].data, t.vals[w].data[:d]
 	for i := 0; i < N; i++ {
-		xr, yr := vx.data[i*d:(i+1)*d], y[i*d:(i+1)*d]
-		var ss float32
-		for _, v := range xr {
-			ss += v * v
-		}
-		r := float32(1 / math.Sqrt(float64(ss/float32(d)+eps)))
-		rstd[i] = r
-		for j, v := range xr {
-			yr[j] = v * r * wd[j]
-		}
+		rstd[i] = rmsNormRow(y[i*d:(i+1)*d], vx.data[i*d:(i+1)*d], wd, eps)
 	}
 	t.push(op{kind: opRMSNorm, out: out, a: x, b: w, s1: rstd})
 	return out
@@ -73,4 +64,17 @@ func (t *Tape) rmsNormBackward(o *op) {
 			}
 		}
 	}
+}
+
+// rmsNormRow writes y = x / rms(x) * w for one row and returns 1/rms(x).
+func rmsNormRow(y, x, w []float32, eps float32) float32 {
+	var ss float32
+	for _, v := range x {
+		ss += v * v
+	}
+	r := float32(1 / math.Sqrt(float64(ss/float32(len(x))+eps)))
+	for j, v := range x {
+		y[j] = v * r * w[j]
+	}
+	return r
 }

@@ -31,10 +31,13 @@ func (o *SGD) SetState(p *Param, s map[string][]float32) error {
 
 var momentumNames = []string{"momentum"}
 
-// Step updates every parameter in params.
+// Step updates every parameter in params (Buffers excepted).
 func (o *SGD) Step(params []*Param, lr float32) {
 	mu := o.cfg.Momentum
 	for _, p := range params {
+		if p.Kind == Buffer {
+			continue
+		}
 		lrp := lr * p.LRMult
 		decay := float32(1)
 		if p.Decay && o.cfg.WeightDecay != 0 {

@@ -28,6 +28,7 @@ type op struct {
 	a, b, c, d V
 	ids        []int32 // token ids or targets (caller-owned, read in backward)
 	n0, n1, n2 int
+	n3         int
 	f0         float32
 	s0, s1     []float32 // saved statistics (mean/rstd, logsumexp)
 }
@@ -46,6 +47,10 @@ const (
 	opSiLU
 	opAttention
 	opCrossEntropy
+	opRoPE
+	opSwiGLU
+	opRoute
+	opExperts
 )
 
 // Tape records a forward pass and replays it backwards. Every buffer it hands
@@ -73,6 +78,8 @@ type Tape struct {
 	ints intArena // position ids and similar
 	pool pool     // activation gradients
 	loss V
+
+	moe moeState // routing record of the last forward (moe models)
 }
 
 // NewTape returns a recording tape bound to m's parameters.
@@ -186,6 +193,7 @@ func (t *Tape) Reset() {
 	t.act.reset()
 	t.ints.reset()
 	t.loss = -1
+	t.moe.layer, t.moe.aux = 0, 0
 }
 
 // Data returns v's values (rows*cols, row-major). The slice is tape-owned.
@@ -354,6 +362,14 @@ func (t *Tape) backwardOp(o *op) {
 		t.attentionBackward(o)
 	case opCrossEntropy:
 		t.crossEntropyBackward(o)
+	case opRoPE:
+		t.ropeBackward(o)
+	case opSwiGLU:
+		t.swigluBackward(o)
+	case opRoute:
+		t.routeBackward(o)
+	case opExperts:
+		t.expertsBackward(o)
 	default:
 		panic(fmt.Sprintf("nn: unknown op kind %d", o.kind))
 	}

@@ -11,8 +11,10 @@
 // overlaps and no holes. Data is little-endian and row-major.
 //
 // Write emits F32 tensors in sorted name order, so equal inputs give equal
-// bytes. The readers accept F32, F16 and BF16 data and convert it to float32;
-// any other dtype gives an error naming the tensor and the dtype. Every field
+// bytes; WriteAs stores them as F16 or BF16 instead (rounded to nearest
+// even). The readers accept F32, F16 and BF16 data and convert it to float32;
+// any other dtype gives an error naming the tensor and the dtype, unless
+// ReadFileFunc is told to skip that tensor. Every field
 // of the header is validated before any tensor data is trusted, and malformed
 // input of any kind returns an error, never a panic.
 //

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"sort"
 	"testing"
@@ -9,7 +10,8 @@ import (
 
 // FuzzRead: no input makes the readers panic, the two read paths agree,
 // and whatever reads successfully survives a write/read round trip bit for
-// bit. Seeds live in testdata/fuzz/FuzzRead.
+// bit (and a round trip through F16 and BF16 as their rounding). Seeds live
+// in testdata/fuzz/FuzzRead.
 func FuzzRead(f *testing.F) {
 	if b, err := os.ReadFile("testdata/reference.safetensors"); err == nil {
 		f.Add(b)
@@ -45,6 +47,28 @@ func FuzzRead(f *testing.F) {
 		for k, v := range meta {
 			if meta2[k] != v {
 				t.Fatalf("round trip changed metadata %q", k)
+			}
+		}
+		// Half precisions: what WriteAs stores reads back as the rounding.
+		for _, d := range []DType{F16, BF16} {
+			buf.Reset()
+			if err := WriteAs(&buf, ts, meta, d); err != nil {
+				t.Fatalf("cannot write %s: %v", d, err)
+			}
+			half, _, err := Read(bytes.NewReader(buf.Bytes()))
+			if err != nil || len(half) != len(ts) {
+				t.Fatalf("cannot read what was written as %s: %v", d, err)
+			}
+			for i, x := range ts {
+				for j, v := range x.Data {
+					want := f16ToF32(f32ToF16(v))
+					if d == BF16 {
+						want = bf16ToF32(f32ToBF16(v))
+					}
+					if math.Float32bits(half[i].Data[j]) != math.Float32bits(want) {
+						t.Fatalf("%s round trip of %s[%d]: %v, want %v", d, x.Name, j, half[i].Data[j], want)
+					}
+				}
 			}
 		}
 	})

@@ -40,6 +40,14 @@ type Header struct {
 // ReadFile reads a safetensors file, converting every tensor to float32.
 // See Read.
 func ReadFile(path string) ([]Tensor, map[string]string, error) {
+	return ReadFileFunc(path, nil)
+}
+
+// ReadFileFunc is ReadFile limited to the tensors keep accepts (all of them
+// when keep is nil). The others are skipped unread whatever their dtype, so
+// a file whose unwanted tensors are, say, boolean masks can still be read.
+// The whole header is validated as for ReadFile.
+func ReadFileFunc(path string, keep func(Info) bool) ([]Tensor, map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("safetensors: %w", err)
@@ -53,7 +61,7 @@ func ReadFile(path string) ([]Tensor, map[string]string, error) {
 	if st.Mode().IsRegular() {
 		size = st.Size()
 	}
-	ts, meta, err := read(f, size)
+	ts, meta, err := read(f, size, keep)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (in %s)", err, path)
 	}
@@ -71,7 +79,7 @@ func Read(r io.Reader) ([]Tensor, map[string]string, error) {
 	if l, ok := r.(interface{ Len() int }); ok {
 		size = int64(l.Len())
 	}
-	return read(r, size)
+	return read(r, size, nil)
 }
 
 // ReadHeader reads and validates the header at the start of r, without
@@ -82,7 +90,7 @@ func ReadHeader(r io.Reader) (*Header, error) {
 	return h, err
 }
 
-func read(r io.Reader, size int64) ([]Tensor, map[string]string, error) {
+func read(r io.Reader, size int64, keep func(Info) bool) ([]Tensor, map[string]string, error) {
 	h, hlen, err := readHeader(r, size)
 	if err != nil {
 		return nil, nil, err
@@ -90,29 +98,38 @@ func read(r io.Reader, size int64) ([]Tensor, map[string]string, error) {
 	if size >= 0 && size-hlen != h.DataSize {
 		return nil, nil, fmt.Errorf("safetensors: data buffer is %d bytes but the header describes %d", size-hlen, h.DataSize)
 	}
-	for _, t := range h.Tensors {
-		if !t.DType.convertible() {
+	wanted := make([]bool, len(h.Tensors))
+	for i, t := range h.Tensors {
+		wanted[i] = keep == nil || keep(t)
+		if wanted[i] && !t.DType.convertible() {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q has dtype %s; only F32, F16 and BF16 can be read as float32", t.Name, t.DType)
 		}
 	}
-	out := make([]Tensor, len(h.Tensors))
+	out := make([]Tensor, 0, len(h.Tensors))
 	chunk := make([]byte, 1<<16)
 	for i, t := range h.Tensors {
+		if !wanted[i] {
+			if n, err := io.CopyN(io.Discard, r, t.End-t.Begin); err != nil {
+				return nil, nil, fmt.Errorf("safetensors: tensor %q: data ends early after %d of its %d bytes: %w", t.Name, n, t.End-t.Begin, noEOF(err))
+			}
+			continue
+		}
 		n := (t.End - t.Begin) / int64(t.DType.Size())
-		out[i] = Tensor{Name: t.Name, Shape: t.Shape}
+		o := Tensor{Name: t.Name, Shape: t.Shape}
 		if size >= 0 {
-			out[i].Data = make([]float32, 0, n) // the whole buffer is known to be there
+			o.Data = make([]float32, 0, n) // the whole buffer is known to be there
 		} else {
-			out[i].Data = make([]float32, 0, min(n, int64(len(chunk))))
+			o.Data = make([]float32, 0, min(n, int64(len(chunk))))
 		}
 		for left := t.End - t.Begin; left > 0; {
 			c := chunk[:min(left, int64(len(chunk)))]
 			if _, err := io.ReadFull(r, c); err != nil {
 				return nil, nil, fmt.Errorf("safetensors: tensor %q: data ends early: %w", t.Name, noEOF(err))
 			}
-			out[i].Data = appendConverted(out[i].Data, c, t.DType)
+			o.Data = appendConverted(o.Data, c, t.DType)
 			left -= int64(len(c))
 		}
+		out = append(out, o)
 	}
 	if size < 0 {
 		var b [1]byte

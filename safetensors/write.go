@@ -29,11 +29,21 @@ const metadataKey = "__metadata__"
 // name is empty, repeated, reserved or not UTF-8, or when a shape has a
 // negative dimension or disagrees with len(Data).
 func Write(w io.Writer, tensors []Tensor, meta map[string]string) error {
+	return WriteAs(w, tensors, meta, F32)
+}
+
+// WriteAs is Write with every tensor stored as dtype: F32, or F16 or BF16
+// rounded to nearest (ties to even; beyond F16's range values become
+// infinities).
+func WriteAs(w io.Writer, tensors []Tensor, meta map[string]string, dtype DType) error {
+	if dtype != F32 && dtype != F16 && dtype != BF16 {
+		return fmt.Errorf("safetensors: write: dtype %s is not supported (want F32, F16 or BF16)", dtype)
+	}
 	order, err := checkWrite(tensors, meta)
 	if err != nil {
 		return err
 	}
-	header, err := encodeHeader(tensors, order, meta)
+	header, err := encodeHeader(tensors, order, meta, dtype)
 	if err != nil {
 		return err
 	}
@@ -48,7 +58,14 @@ func Write(w io.Writer, tensors []Tensor, meta map[string]string) error {
 				}
 				buf = buf[:0]
 			}
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			switch dtype {
+			case F32:
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			case F16:
+				buf = binary.LittleEndian.AppendUint16(buf, f32ToF16(v))
+			case BF16:
+				buf = binary.LittleEndian.AppendUint16(buf, f32ToBF16(v))
+			}
 		}
 	}
 	if _, err := w.Write(buf); err != nil {
@@ -116,7 +133,7 @@ const maxElements = math.MaxInt64 / 8
 
 // encodeHeader builds the JSON header, metadata first and then tensors in
 // order, padded with spaces to a multiple of 8 bytes.
-func encodeHeader(tensors []Tensor, order []int, meta map[string]string) ([]byte, error) {
+func encodeHeader(tensors []Tensor, order []int, meta map[string]string, dtype DType) ([]byte, error) {
 	var h bytes.Buffer
 	h.WriteByte('{')
 	first := true
@@ -147,14 +164,14 @@ func encodeHeader(tensors []Tensor, order []int, meta map[string]string) ([]byte
 		}
 		first = false
 		writeString(&h, t.Name)
-		h.WriteString(`:{"dtype":"F32","shape":[`)
+		h.WriteString(`:{"dtype":"` + string(dtype) + `","shape":[`)
 		for j, d := range t.Shape {
 			if j > 0 {
 				h.WriteByte(',')
 			}
 			h.WriteString(strconv.Itoa(d))
 		}
-		end := off + 4*int64(len(t.Data))
+		end := off + int64(dtype.Size())*int64(len(t.Data))
 		fmt.Fprintf(&h, `],"data_offsets":[%d,%d]}`, off, end)
 		off = end
 	}

@@ -12,8 +12,11 @@
 //   - config.go: the run's Config, its Defaults and Validate.
 //   - trainer.go: the loop. Each step: growth if due (checkpoints just before,
 //     to PreGrowDir, and just after), a batch of windows, sharded forward and
-//     backward, gradient clipping, the optimizer step, evaluation, events,
-//     checkpoints. A non-finite loss, gradient norm, validation loss or
+//     backward, gradient clipping, the optimizer step (then, for a moe model
+//     balanced by bias, nn.Model.UpdateBalanceBias from the step's expert
+//     counts summed over the shards: integers, so worker-count-invariant;
+//     the biases are saved with the weights), evaluation, events (moe steps
+//     carry expert_tokens), checkpoints. A non-finite loss, gradient norm, validation loss or
 //     weight stops the run with an error naming the step and writes nothing,
 //     so the last good checkpoint stays. Cancelling the context stops after
 //     the current step and checkpoints (ErrInterrupted).
@@ -25,6 +28,8 @@
 //     are set to GOMAXPROCS/Workers so the two levels do not oversubscribe.
 //     Evaluate runs fixed validation windows in fixed chunks.
 //   - resume.go: Resume, LoadModel, GrowCheckpoint.
+//   - start.go: StartCheckpoint, the step-0 checkpoint of a run that starts
+//     from given weights (an imported model) for Resume to train.
 //   - optim.go: the optimizers (AdamW, Muon, SGD), their default learning
 //     rates, and their state as "<param>.<key>" tensors.
 //   - generate.go: sampling with the model's key/value cache.

@@ -51,6 +51,10 @@ type StepEvent struct {
 	Layers     int      // current depth in blocks
 	WallS      float64  // seconds since the run began
 	TokensPerS float64
+	// ExpertTokens[l][e] is the number of this step's tokens routed to
+	// expert e of moe block l (a token counts once per selected expert);
+	// nil for other archs.
+	ExpertTokens [][]int64
 }
 
 // EvalEvent reports an evaluation on the fixed validation windows.
@@ -130,17 +134,18 @@ func optNum(p *float64) *num {
 // MarshalJSON gives the step's JSON Lines form.
 func (e StepEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Event      string `json:"event"`
-		Step       int64  `json:"step"`
-		Tokens     int64  `json:"tokens"`
-		FLOPs      num    `json:"flops"`
-		LR         num    `json:"lr"`
-		Loss       num    `json:"loss"`
-		ValLoss    *num   `json:"val_loss,omitempty"`
-		Layers     int    `json:"layers"`
-		WallS      num    `json:"wall_s"`
-		TokensPerS num    `json:"tokens_per_s"`
-	}{e.EventName(), e.Step, e.Tokens, num(e.FLOPs), num(e.LR), num(e.Loss), optNum(e.ValLoss), e.Layers, num(e.WallS), num(e.TokensPerS)})
+		Event        string    `json:"event"`
+		Step         int64     `json:"step"`
+		Tokens       int64     `json:"tokens"`
+		FLOPs        num       `json:"flops"`
+		LR           num       `json:"lr"`
+		Loss         num       `json:"loss"`
+		ValLoss      *num      `json:"val_loss,omitempty"`
+		Layers       int       `json:"layers"`
+		WallS        num       `json:"wall_s"`
+		TokensPerS   num       `json:"tokens_per_s"`
+		ExpertTokens [][]int64 `json:"expert_tokens,omitempty"`
+	}{e.EventName(), e.Step, e.Tokens, num(e.FLOPs), num(e.LR), num(e.Loss), optNum(e.ValLoss), e.Layers, num(e.WallS), num(e.TokensPerS), e.ExpertTokens})
 }
 
 // MarshalJSON gives the evaluation's JSON Lines form.

@@ -33,6 +33,11 @@ type stepper struct {
 	tgt    [][]int32
 	losses []float64
 
+	// load is the step's tokens per expert of each moe block, summed over
+	// the shards (integers: the same for any number of workers); nil for
+	// other archs.
+	load []int64
+
 	// parts splits the parameters into one contiguous range per worker, of
 	// about equal size, for the reduction (rebuilt when the model grows).
 	parts [][2]int
@@ -88,6 +93,7 @@ func (s *stepper) step(windows [][]uint16) (float64, error) {
 	}
 	loss /= float64(s.shards)
 	s.reduce()
+	s.load = nn.SumExpertLoad(s.load, s.tapes...)
 	return loss, nil
 }
 

@@ -240,6 +240,11 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 			return r.result(), r.diverged(fmt.Sprintf("gradient norm is %v at step %d", gn, r.step+1))
 		}
 		r.opt.Step(params, float32(lr))
+		// moe with balance "bias": move the selection biases from this
+		// step's reduced expert counts (state saved with the weights).
+		if err := r.m.UpdateBalanceBias(r.st.load); err != nil {
+			return r.result(), fmt.Errorf("trainer: step %d: %w", r.step+1, err)
+		}
 		r.trainDur += time.Since(t0)
 		r.step++
 		n := int64(cfg.Batch * T)
@@ -260,7 +265,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		}
 		if r.step%cfg.LogEvery == 0 || val != nil || r.step == cfg.Steps {
 			r.emit(StepEvent{Step: int64(r.step), Tokens: r.tokens, FLOPs: r.flops(), LR: lr, Loss: loss, ValLoss: val,
-				Layers: r.depth, WallS: r.wall(), TokensPerS: r.tokensPerS()})
+				Layers: r.depth, WallS: r.wall(), TokensPerS: r.tokensPerS(), ExpertTokens: r.expertTokens()})
 		}
 		if val != nil {
 			r.emit(EvalEvent{Step: int64(r.step), Tokens: r.tokens, ValLoss: *val, WallS: r.wall()})
@@ -288,6 +293,21 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		return res, r.sinkErr
 	}
 	return res, nil
+}
+
+// expertTokens returns this step's tokens per expert of each moe block (a
+// copy), or nil for other archs.
+func (r *run) expertTokens() [][]int64 {
+	load := r.st.load
+	if len(load) == 0 || r.m.Experts == 0 {
+		return nil
+	}
+	E := r.m.Experts
+	out := make([][]int64, len(load)/E)
+	for l := range out {
+		out[l] = append([]int64(nil), load[l*E:(l+1)*E]...)
+	}
+	return out
 }
 
 // growIfDue applies the plan's expansions due at the start of this step,

@@ -213,8 +213,8 @@ func TestCLIInterruptAndResume(t *testing.T) {
 		t.Fatal("train did not stop after SIGINT")
 	}
 	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 1 {
-		t.Fatalf("interrupted train: %v, want exit 1\n%s", err, stderr.String())
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted train: %v, want exit 130\n%s", err, stderr.String())
 	}
 	last := lastLine(stderr.String())
 	if !strings.Contains(last, "interrupted after step") || !strings.Contains(last, "sprout train --resume "+ckpt) {

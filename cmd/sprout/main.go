@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/sproutml/sprout/trainer"
 )
 
 // usageError marks errors in how the command was called; they exit with 2.
@@ -32,7 +34,8 @@ func main() {
 }
 
 // run executes one sprout invocation and returns its exit code: 0 on
-// success, 1 on failure, 2 on a usage error.
+// success, 1 on failure, 2 on a usage error, 130 when Ctrl-C stopped a run
+// (after it wrote its checkpoint).
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
@@ -60,6 +63,9 @@ func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
+	}
+	if errors.Is(err, trainer.ErrInterrupted) {
+		return 130 // the shell's code for a run stopped by SIGINT
 	}
 	return 1
 }

@@ -64,6 +64,12 @@ type trainFlags struct {
 	jsonOut                                  bool
 	sampleTokens                             int
 	temperature                              float64
+
+	// llama and moe
+	kvHeads, ffnHidden, experts, topK, sharedExperts int
+	ropeBase, auxCoef, biasRate                      float64
+	tiedHead                                         bool
+	gate, balance                                    string
 }
 
 func newTrainFlags(stdout io.Writer) *trainFlags {
@@ -73,11 +79,22 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.StringVar(&f.data, "data", "", "training text file, directory of text files, or .bin file of uint16 tokens (default: the embedded generated corpus)")
 	fs.StringVar(&f.dataFormat, "data-format", "", "data format: text or bin (default: by file extension)")
 	fs.Float64Var(&f.valFraction, "val-fraction", trainer.DefaultValFraction, "share of the data, taken from its end, that validates")
-	fs.StringVar(&f.arch, "arch", "gpt2", "architecture (gpt2)")
+	fs.StringVar(&f.arch, "arch", nn.ArchGPT2, "architecture: gpt2, llama (RMSNorm, RoPE, SwiGLU, grouped-query attention) or moe (llama with routed experts)")
 	fs.IntVar(&f.layers, "layers", defaultLayers, "depth in blocks (the target depth when growing)")
 	fs.IntVar(&f.dim, "dim", defaultDim, "model width")
 	fs.IntVar(&f.heads, "heads", defaultHeads, "attention heads (must divide --dim)")
 	fs.IntVar(&f.ctx, "ctx", defaultCtx, "context length in tokens")
+	fs.IntVar(&f.kvHeads, "kv-heads", 0, "llama/moe: key/value heads of grouped-query attention, dividing --heads (0: --heads)")
+	fs.Float64Var(&f.ropeBase, "rope-base", 0, "llama/moe: rotary embedding base (0: 10000)")
+	fs.IntVar(&f.ffnHidden, "ffn-hidden", 0, "llama/moe: SwiGLU hidden size, per expert for moe (0: 8/3 of --dim rounded up to a multiple of 64)")
+	fs.BoolVar(&f.tiedHead, "tied-head", false, "llama/moe: tie the output head to the token embedding")
+	fs.IntVar(&f.experts, "experts", 0, "moe: routed experts (0: 8)")
+	fs.IntVar(&f.topK, "top-k", 0, "moe: experts per token (0: 2, or 1 with one expert)")
+	fs.StringVar(&f.gate, "gate", "", "moe: gate: softmax (default; probabilities over all experts) or sigmoid (normalised over the selected, DeepSeek-V3)")
+	fs.IntVar(&f.sharedExperts, "shared-experts", 0, "moe: experts every token goes through")
+	fs.StringVar(&f.balance, "balance", "", "moe: load balancing: aux (default; auxiliary loss), bias (DeepSeek-V3's auxiliary-loss-free bias) or none")
+	fs.Float64Var(&f.auxCoef, "aux-coef", 0, "moe: auxiliary-loss coefficient with --balance aux (0: 0.01)")
+	fs.Float64Var(&f.biasRate, "bias-rate", 0, "moe: per-step bias update with --balance bias (0: 0.001)")
 	fs.IntVar(&f.batch, "batch", defaultBatch, "sequences per optimizer step")
 	fs.IntVar(&f.steps, "steps", defaultSteps, "optimizer steps")
 	fs.IntVar(&f.shard, "shard", 1, "sequences per gradient shard (must divide --batch; results do not depend on --workers)")
@@ -111,7 +128,10 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 // config builds the run's config from the flags.
 func (f *trainFlags) config() (trainer.Config, error) {
 	cfg := trainer.Config{
-		Model:           nn.Config{Arch: f.arch, Ctx: f.ctx, Dim: f.dim, Heads: f.heads, Layers: f.layers},
+		Model: nn.Config{Arch: f.arch, Ctx: f.ctx, Dim: f.dim, Heads: f.heads, Layers: f.layers,
+			KVHeads: f.kvHeads, RopeBase: f.ropeBase, FFNHidden: f.ffnHidden, TiedHead: f.tiedHead,
+			Experts: f.experts, TopK: f.topK, Gate: f.gate, SharedExperts: f.sharedExperts,
+			Balance: f.balance, AuxCoef: f.auxCoef, BiasRate: f.biasRate},
 		Data:            f.data,
 		DataFormat:      f.dataFormat,
 		ValFraction:     f.valFraction,
@@ -339,8 +359,20 @@ func describe(w io.Writer, cfg trainer.Config) {
 		}
 		depth = fmt.Sprintf("%d -> %d blocks (%s) at %s", g.From, cfg.Model.Layers, g.Strategy, when)
 	}
-	fmt.Fprintf(w, "training gpt2 d=%d heads=%d ctx=%d, %s, on %s: %d steps of %d sequences\n",
-		cfg.Model.Dim, cfg.Model.Heads, cfg.Model.Ctx, depth, data, cfg.Steps, cfg.Batch)
+	arch := cfg.Model.Arch
+	if arch == "" {
+		arch = nn.ArchGPT2
+	}
+	m := cfg.Model.WithDefaults()
+	switch arch {
+	case nn.ArchLlama:
+		arch = fmt.Sprintf("llama (kv heads %d, ffn %d)", m.KVHeads, m.FFNHidden)
+	case nn.ArchMoE:
+		arch = fmt.Sprintf("moe (kv heads %d, %d experts of %d, top-%d %s, %d shared, balance %s)",
+			m.KVHeads, m.Experts, m.FFNHidden, m.TopK, m.Gate, m.SharedExperts, m.Balance)
+	}
+	fmt.Fprintf(w, "training %s d=%d heads=%d ctx=%d, %s, on %s: %d steps of %d sequences\n",
+		arch, cfg.Model.Dim, cfg.Model.Heads, cfg.Model.Ctx, depth, data, cfg.Steps, cfg.Batch)
 }
 
 // printSample prints a sample of the model's text.

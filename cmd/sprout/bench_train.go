@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/sproutml/sprout/asm"
+	"github.com/sproutml/sprout/grow"
+	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/trainer"
+)
+
+// benchTrainResult is one `sprout bench train` measurement.
+type benchTrainResult struct {
+	Layers    int    `json:"layers"`
+	Dim       int    `json:"dim"`
+	Heads     int    `json:"heads"`
+	Ctx       int    `json:"ctx"`
+	Batch     int    `json:"batch"`
+	Optimizer string `json:"optimizer"`
+	Workers   int    `json:"workers"`
+	Cores     int    `json:"cores"` // GOMAXPROCS: the cores the run may use
+	Kernel    string `json:"kernel"`
+
+	Params      int `json:"params"`
+	ParamsNoPos int `json:"params_nonpos"` // without the position embedding
+
+	Steps        int     `json:"steps"`        // timed steps
+	WarmupSteps  int     `json:"warmup_steps"` // untimed steps before them
+	StepMedianMS float64 `json:"step_median_ms"`
+	StepMinMS    float64 `json:"step_min_ms"`
+	TokensPerS   float64 `json:"tokens_per_s"` // batch*ctx / median step
+
+	// FLOPs per token: nanoGPT/PaLM's 6N + 12*L*T*d (the count of
+	// ../shared/bench/torch_gpt.py) and sprout's exact count (grow.StepFLOPs).
+	FLOPsPerToken      float64 `json:"flops_per_token"`
+	FLOPsPerTokenExact float64 `json:"flops_per_token_exact"`
+	GFLOPS             float64 `json:"gflops"`
+	GFLOPSExact        float64 `json:"gflops_exact"`
+
+	PeakGFLOPS float64 `json:"peak_gflops"` // FMA peak of one core times Cores
+	MFU        float64 `json:"mfu"`         // GFLOPS / PeakGFLOPS
+	MFUExact   float64 `json:"mfu_exact"`
+	FinalLoss  float64 `json:"final_loss"`
+}
+
+func runBenchTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench train", "bench train [flags]", stdout)
+	layers := fs.Int("layers", 6, "blocks")
+	dim := fs.Int("dim", 256, "model width")
+	heads := fs.Int("heads", 8, "attention heads")
+	ctxLen := fs.Int("ctx", 256, "context length in tokens")
+	batch := fs.Int("batch", 16, "sequences per step")
+	workers := fs.Int("workers", 0, "workers (0: all cores)")
+	steps := fs.Int("steps", 20, "timed steps")
+	warm := fs.Int("warmup-steps", 3, "untimed steps before the timed ones")
+	optimizer := fs.String("optimizer", "adamw", "optimizer: adamw, muon or sgd")
+	data := fs.String("data", "", "training data (default: the embedded corpus)")
+	jsonOut := fs.Bool("json", false, "print the result as one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *steps < 2 {
+		return usagef("bench train: --steps must be at least 2, got %d", *steps)
+	}
+	if *warm < 0 {
+		return usagef("bench train: --warmup-steps must be >= 0, got %d", *warm)
+	}
+	if *workers < 0 {
+		return usagef("bench train: --workers must be >= 0, got %d", *workers)
+	}
+	model := nn.Config{Vocab: 256, Ctx: *ctxLen, Dim: *dim, Heads: *heads, Layers: *layers}
+	if err := model.Validate(); err != nil {
+		return usagef("bench train: %v", err)
+	}
+	if *batch < 1 {
+		return usagef("bench train: --batch must be at least 1, got %d", *batch)
+	}
+	if *data != "" {
+		if _, err := os.Stat(*data); err != nil {
+			return fmt.Errorf("bench train: --data: %w", err)
+		}
+	}
+	cfg := trainer.Config{
+		Model:     model,
+		Data:      *data,
+		Batch:     *batch,
+		Steps:     *warm + *steps,
+		Optimizer: *optimizer,
+		Schedule:  trainer.ScheduleConstant,
+		Workers:   *workers,
+		Seed:      1,
+		EvalEvery: -1,
+		LogEvery:  1,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	r, err := benchTrain(ctx, cfg, *warm)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	_, err = fmt.Fprintf(stdout, "sprout bench train: gpt2 L=%d d=%d heads=%d T=%d B=%d, %s, %d workers on %d cores, kernel %s\n"+
+		"params %d (non-positional %d); FLOPs/token %.2fM (6N+12LTd), %.2fM (exact)\n"+
+		"step median %.1f ms (min %.1f) over %d steps after %d warm-up: %.0f tokens/s\n"+
+		"%.1f GFLOP/s = %.1f%% MFU (exact count: %.1f GFLOP/s = %.1f%%) of %.1f GFLOP/s peak (%d x %.1f)\n",
+		r.Layers, r.Dim, r.Heads, r.Ctx, r.Batch, r.Optimizer, r.Workers, r.Cores, r.Kernel,
+		r.Params, r.ParamsNoPos, r.FLOPsPerToken/1e6, r.FLOPsPerTokenExact/1e6,
+		r.StepMedianMS, r.StepMinMS, r.Steps, r.WarmupSteps, r.TokensPerS,
+		r.GFLOPS, 100*r.MFU, r.GFLOPSExact, 100*r.MFUExact, r.PeakGFLOPS, r.Cores, r.PeakGFLOPS/float64(r.Cores))
+	return err
+}
+
+// benchTrain runs cfg (fixed depth, no evaluation, no checkpoint) through
+// the trainer, as a user's run would go, and times the steps after the first
+// warm ones from the trainer's own step events.
+func benchTrain(ctx context.Context, cfg trainer.Config, warm int) (*benchTrainResult, error) {
+	var walls []float64 // WallS of step events 1, 2, ...
+	sink := benchSink(func(e trainer.Event) {
+		if s, ok := e.(trainer.StepEvent); ok {
+			walls = append(walls, s.WallS)
+		}
+	})
+	res, err := trainer.Run(ctx, cfg, sink)
+	if err != nil {
+		return nil, err
+	}
+	if len(walls) < warm+2 {
+		return nil, fmt.Errorf("bench train: the trainer reported %d steps, want %d", len(walls), cfg.Steps)
+	}
+	var dts []float64
+	for i := warm; i < len(walls); i++ {
+		prev := 0.0
+		if i > 0 {
+			prev = walls[i-1]
+		}
+		dts = append(dts, walls[i]-prev)
+	}
+	slices.Sort(dts)
+	med := dts[len(dts)/2]
+	if len(dts)%2 == 0 {
+		med = (dts[len(dts)/2-1] + dts[len(dts)/2]) / 2
+	}
+
+	m := res.Config.Model
+	if m.Dim == 0 {
+		m = cfg.Model
+	}
+	d, L, T, B := m.Dim, m.Layers, m.Ctx, res.Config.Batch
+	if B == 0 {
+		B = cfg.Batch
+	}
+	n := nn.ParamCount(m)
+	nNoPos := n - m.Ctx*d
+	tokens := float64(B * T)
+	r := &benchTrainResult{
+		Layers: L, Dim: d, Heads: m.Heads, Ctx: T, Batch: B, Optimizer: cfg.Optimizer,
+		Workers: res.Summary.Workers, Cores: runtime.GOMAXPROCS(0), Kernel: res.Summary.Kernel,
+		Params: n, ParamsNoPos: nNoPos, Steps: len(dts), WarmupSteps: warm,
+		StepMedianMS: 1e3 * med, StepMinMS: 1e3 * dts[0], TokensPerS: tokens / med,
+		FLOPsPerToken:      6*float64(nNoPos) + 12*float64(L*T*d),
+		FLOPsPerTokenExact: grow.StepFLOPs(m, L, B, T) / tokens,
+		FinalLoss:          res.Summary.FinalTrainLoss,
+	}
+	if r.Kernel == "" {
+		r.Kernel = asm.Kernel()
+	}
+	r.GFLOPS = r.TokensPerS * r.FLOPsPerToken / 1e9
+	r.GFLOPSExact = r.TokensPerS * r.FLOPsPerTokenExact / 1e9
+	r.PeakGFLOPS = asm.PeakGFLOPS(300*time.Millisecond) * float64(r.Cores)
+	r.MFU = r.GFLOPS / r.PeakGFLOPS
+	r.MFUExact = r.GFLOPSExact / r.PeakGFLOPS
+	return r, nil
+}
+
+// benchSink adapts a function to trainer.Sink.
+type benchSink func(trainer.Event)
+
+func (f benchSink) Emit(e trainer.Event) error { f(e); return nil }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/sproutml/sprout/compare"
+	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/trainer"
+)
+
+func init() {
+	commands["compare"] = command{"train a fixed-depth baseline and progressive variants; table, chart, JSON", runCompare}
+}
+
+func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare", "compare [flags]", stdout)
+	data := fs.String("data", "", "training text file, directory or .bin token file (default: the embedded corpus)")
+	layers := fs.Int("layers", 6, "target depth in blocks (the baseline's depth)")
+	dim := fs.Int("dim", 128, "model width")
+	heads := fs.Int("heads", 4, "attention heads")
+	ctxLen := fs.Int("ctx", 128, "context length in tokens")
+	batch := fs.Int("batch", 16, "sequences per step")
+	steps := fs.Int("steps", 600, "optimizer steps of every run")
+	lr := fs.Float64("lr", 0, "peak learning rate (0: the optimizer's default)")
+	optimizer := fs.String("optimizer", "adamw", "optimizer: adamw, muon or sgd")
+	warmup := fs.Float64("warmup", 0, "warmup fraction of the steps (0: 0.02)")
+	decay := fs.Float64("decay", 0, "WSD decay fraction of the steps (0: 0.10)")
+	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs")
+	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes")
+	growAt := fs.Float64("grow-at", 0.8, "expansion point tau of the progressive runs, as a fraction of the steps")
+	tauSweep := fs.String("tau-sweep", "", "expansion points to try for the best progressive run, e.g. 0.8,0.7,0.6,0.5: reports the latest whose final val loss is within --tolerance of the baseline's")
+	tolerance := fs.Float64("tolerance", compare.DefaultTolerance, "relative final-loss gap that counts as caught up (mixed)")
+	evalEvery := fs.Int("eval-every", 0, "steps between evaluations (0: steps/20)")
+	evalWindows := fs.Int("eval-windows", 0, "validation windows per evaluation (0: the trainer's default)")
+	workers := fs.Int("workers", 0, "workers per run (0: all cores)")
+	out := fs.String("out", "", "directory for compare.png, compare.txt, compare.md and compare.jsonl")
+	jsonOut := fs.Bool("json", false, "print one JSON object per run (JSON Lines) instead of the table")
+	replot := fs.String("replot", "", "train nothing: read a compare.jsonl and print its table (and with --out rewrite the chart and tables)")
+	title := fs.String("title", "", "chart title (default: depth and width)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *title == "" {
+		*title = fmt.Sprintf("depth %d, d=%d", *layers, *dim)
+	}
+	if *replot != "" {
+		return replotCompare(*replot, *out, *title, *tolerance, *jsonOut, stdout, stderr)
+	}
+	specs, err := compare.ParseSpecs(*variants)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	taus, err := compare.ParseTaus(*tauSweep)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *data != "" {
+		if _, err := os.Stat(*data); err != nil {
+			return fmt.Errorf("compare: --data: %w", err)
+		}
+	}
+	if *evalEvery == 0 {
+		*evalEvery = max(1, *steps/20)
+	}
+	e := compare.Experiment{
+		Base: trainer.Config{
+			Model:       nn.Config{Vocab: 256, Ctx: *ctxLen, Dim: *dim, Heads: *heads, Layers: *layers},
+			Data:        *data,
+			Batch:       *batch,
+			Steps:       *steps,
+			Optimizer:   *optimizer,
+			LR:          *lr,
+			Warmup:      *warmup,
+			Decay:       *decay,
+			Seed:        *seed,
+			Workers:     *workers,
+			EvalEvery:   *evalEvery,
+			EvalWindows: *evalWindows,
+		},
+		Specs:     specs,
+		At:        *growAt,
+		TauSweep:  taus,
+		Tolerance: *tolerance,
+	}
+	if err := e.Base.Model.Validate(); err != nil {
+		return usagef("compare: %v", err)
+	}
+	if _, err := e.Variants(); err != nil {
+		return usagef("%v", err)
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("compare: --out: %w", err)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, runErr := e.Run(ctx, compare.Options{Progress: stderr})
+	if rep == nil || len(rep.Runs) == 0 {
+		return runErr
+	}
+	if runErr != nil {
+		fmt.Fprintf(stderr, "sprout: compare stopped early (%v); reporting the %d finished run(s)\n", runErr, len(rep.Runs))
+	}
+	if *jsonOut {
+		err = rep.WriteJSONL(stdout)
+	} else {
+		err = rep.WriteTable(stdout)
+	}
+	if err == nil && *out != "" {
+		err = writeCompareOutputs(*out, rep, *title)
+		if err == nil {
+			fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(*out, "compare.{png,txt,md,jsonl}"))
+		}
+	}
+	return errors.Join(runErr, err)
+}
+
+// replotCompare redraws a finished comparison from its JSON Lines.
+func replotCompare(path, out, title string, tolerance float64, jsonOut bool, stdout, stderr io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("compare: --replot: %w", err)
+	}
+	rep, err := compare.ReadJSONL(f, tolerance)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("compare: --replot %s: %w", path, err)
+	}
+	if jsonOut {
+		err = rep.WriteJSONL(stdout)
+	} else {
+		err = rep.WriteTable(stdout)
+	}
+	if err != nil || out == "" {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("compare: --out: %w", err)
+	}
+	if err := writeCompareOutputs(out, rep, title); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(out, "compare.{png,txt,md,jsonl}"))
+	return nil
+}
+
+// writeCompareOutputs writes the chart, the table (text and Markdown) and
+// the JSON Lines into dir, each through a temporary file renamed into place
+// so that an existing file is never left half-written.
+func writeCompareOutputs(dir string, rep *compare.Report, title string) error {
+	outputs := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"compare.png", func(w io.Writer) error { return rep.WriteChart(w, compare.ChartOptions{Title: title}) }},
+		{"compare.txt", rep.WriteTable},
+		{"compare.md", rep.WriteMarkdown},
+		{"compare.jsonl", rep.WriteJSONL},
+	}
+	for _, o := range outputs {
+		var buf bytes.Buffer
+		if err := o.write(&buf); err != nil {
+			return fmt.Errorf("compare: %s: %w", o.name, err)
+		}
+		if err := writeCompareFile(filepath.Join(dir, o.name), buf.Bytes()); err != nil {
+			return fmt.Errorf("compare: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeCompareFile writes b to path via a temporary file in the same
+// directory and a rename.
+func writeCompareFile(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	merr := f.Chmod(0o644) // CreateTemp makes it private
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, merr, serr, cerr); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}

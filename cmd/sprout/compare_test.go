@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sproutml/sprout/trainer"
+)
+
+// compareCorpus writes a small generated text corpus for CLI runs.
+func compareCorpus(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "corpus.txt")
+	if err := os.WriteFile(path, trainer.GenerateCorpus(3, 40000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// runSprout runs one sprout invocation in-process.
+func runSprout(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+var tinyModelFlags = []string{"--layers", "2", "--dim", "16", "--heads", "2", "--ctx", "16", "--batch", "4", "--workers", "1"}
+
+func TestCompareCommand(t *testing.T) {
+	data := compareCorpus(t)
+	out := filepath.Join(t.TempDir(), "cmp")
+	args := append([]string{"compare", "--data", data, "--steps", "20", "--eval-every", "5", "--eval-windows", "4",
+		"--variants", "fixed,1-copy,0-random", "--out", out, "--json"}, tinyModelFlags...)
+	code, stdout, stderr := runSprout(args...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "[2/3] 1-copy: 1 -> 2 blocks (copy) at step 16") {
+		t.Errorf("stderr lacks the progress header:\n%s", stderr)
+	}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	var names []string
+	for sc.Scan() {
+		var obj map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
+			t.Fatalf("stdout line is not JSON: %v\n%s", err, sc.Text())
+		}
+		for _, k := range []string{"name", "final_val_loss", "flops", "fixed_flops", "flops_saved_frac", "wall_s", "tokens", "layers_start", "layers_end", "grow_step", "flops_ratio", "wall_ratio"} {
+			if _, ok := obj[k]; !ok {
+				t.Errorf("%v lacks %q", obj["name"], k)
+			}
+		}
+		if obj["tokens"] != float64(20*4*16) {
+			t.Errorf("%v trained on %v tokens, want %d", obj["name"], obj["tokens"], 20*4*16)
+		}
+		names = append(names, obj["name"].(string))
+	}
+	if strings.Join(names, ",") != "fixed,1-copy,0-random" {
+		t.Errorf("runs %v", names)
+	}
+	for _, f := range []string{"compare.png", "compare.txt", "compare.md", "compare.jsonl"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	fh, err := os.Open(filepath.Join(out, "compare.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, err := png.Decode(fh); err != nil {
+		t.Errorf("compare.png does not decode: %v", err)
+	}
+	table, _ := os.ReadFile(filepath.Join(out, "compare.txt"))
+	if !strings.HasPrefix(string(table), "run ") || !strings.Contains(string(table), "FLOPs ratio") || strings.Count(string(table), "\n") != 4 {
+		t.Errorf("compare.txt:\n%s", table)
+	}
+	if jl, _ := os.ReadFile(filepath.Join(out, "compare.jsonl")); string(jl) != stdout {
+		t.Errorf("compare.jsonl differs from stdout")
+	}
+
+	// --replot redraws from the JSON Lines without training.
+	out2 := filepath.Join(t.TempDir(), "again")
+	code, replotted, stderr := runSprout("compare", "--replot", filepath.Join(out, "compare.jsonl"), "--out", out2)
+	if code != 0 || replotted != string(table) {
+		t.Errorf("--replot: exit %d, %s\ntable:\n%s\nwant:\n%s", code, stderr, replotted, table)
+	}
+	if _, err := os.Stat(filepath.Join(out2, "compare.png")); err != nil {
+		t.Errorf("--replot wrote no chart: %v", err)
+	}
+	if code, _, stderr := runSprout("compare", "--replot", filepath.Join(out, "compare.png")); code != 1 || !strings.Contains(stderr, "compare.png") {
+		t.Errorf("--replot of a PNG: exit %d, %s", code, stderr)
+	}
+}
+
+func TestCompareUsageErrors(t *testing.T) {
+	data := compareCorpus(t)
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"compare", "--variants", "0-copy"}, 2, "0-block source"},
+		{[]string{"compare", "--variants", "1-copy"}, 2, "baseline"},
+		{[]string{"compare", "--grow-at", "0.95"}, 2, "decay phase"},
+		{[]string{"compare", "--tau-sweep", "0.8,2"}, 2, "tau \"2\""},
+		{[]string{"compare", "--dim", "16", "--heads", "3"}, 2, "heads"},
+		{[]string{"compare", "--layers", "1", "--variants", "fixed,1-copy"}, 2, "not below the target depth"},
+		{[]string{"compare", "--bogus"}, 2, "bogus"},
+		{[]string{"compare", "extra"}, 2, "unexpected argument"},
+		{[]string{"compare", "--data", filepath.Join(t.TempDir(), "missing.txt")}, 1, "missing.txt"},
+		{[]string{"compare", "--data", data, "--ctx", "100000", "--steps", "2", "--variants", "fixed"}, 1, "too short"},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := runSprout(c.args...)
+		lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+		last := lines[len(lines)-1]
+		// (A flag the flag package rejects also prints the usage, which
+		// main.go's newFlagSet sends to stdout.)
+		if code != c.code || !strings.HasPrefix(last, "sprout: ") || !strings.Contains(last, c.want) || (stdout != "" && c.want != "bogus") {
+			t.Errorf("%v: exit %d, stdout %q, last stderr line %q; want exit %d and a line mentioning %q", c.args, code, stdout, last, c.code, c.want)
+		}
+	}
+	if code, stdout, _ := runSprout("compare", "-h"); code != 0 || !strings.Contains(stdout, "-tau-sweep") {
+		t.Errorf("compare -h: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestBenchTrainCommand(t *testing.T) {
+	data := compareCorpus(t)
+	args := append([]string{"bench", "train", "--data", data, "--steps", "3", "--warmup-steps", "1", "--json"}, tinyModelFlags...)
+	code, stdout, stderr := runSprout(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r benchTrainResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	// 6N + 12LTd with N the non-positional parameters: d=16, V=256, L=2.
+	d, L, T := 16, 2, 16
+	nonPos := 256*d + 2*d + L*(12*d*d+13*d)
+	if r.ParamsNoPos != nonPos || r.FLOPsPerToken != float64(6*nonPos+12*L*T*d) {
+		t.Errorf("params_nonpos %d, flops/token %v; want %d, %d", r.ParamsNoPos, r.FLOPsPerToken, nonPos, 6*nonPos+12*L*T*d)
+	}
+	if r.Steps != 3 || r.WarmupSteps != 1 || r.Workers != 1 || r.Kernel == "" {
+		t.Errorf("steps %d warm %d workers %d kernel %q", r.Steps, r.WarmupSteps, r.Workers, r.Kernel)
+	}
+	if !(r.TokensPerS > 0) || !(r.MFU > 0 && r.MFU < 1) || !(r.MFUExact > 0 && r.MFUExact < 1) || !(r.PeakGFLOPS > 0) {
+		t.Errorf("tokens/s %v, MFU %v / %v, peak %v", r.TokensPerS, r.MFU, r.MFUExact, r.PeakGFLOPS)
+	}
+	if got := r.GFLOPS * 1e9 / r.TokensPerS; got < 0.999*r.FLOPsPerToken || got > 1.001*r.FLOPsPerToken {
+		t.Errorf("GFLOP/s %v inconsistent with tokens/s %v and FLOPs/token %v", r.GFLOPS, r.TokensPerS, r.FLOPsPerToken)
+	}
+
+	code, stdout, stderr = runSprout(append([]string{"bench", "train", "--data", data, "--steps", "2", "--warmup-steps", "0"}, tinyModelFlags...)...)
+	if code != 0 || !strings.Contains(stdout, "tokens/s") || !strings.Contains(stdout, "MFU") {
+		t.Errorf("table output: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestBenchGEMMCommand(t *testing.T) {
+	code, stdout, stderr := runSprout("bench", "gemm", "--shapes", "48x40x33NT", "--threads", "1", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if g, _ := r["sprout_gflops"].(float64); !(g > 0) {
+		t.Errorf("sprout_gflops %v", r["sprout_gflops"])
+	}
+}
+
+func TestBenchUsageErrors(t *testing.T) {
+	cases := [][]string{
+		{"bench"},
+		{"bench", "nope"},
+		{"bench", "--json"},
+		{"bench", "train", "--steps", "1"},
+		{"bench", "train", "--dim", "10", "--heads", "3"},
+		{"bench", "train", "extra"},
+		{"bench", "gemm", "--shapes", "0x2"},
+		{"bench", "gemm", "--threads", "-1"},
+	}
+	for _, args := range cases {
+		code, stdout, stderr := runSprout(args...)
+		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "sprout: bench") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line", args, code, stdout, stderr)
+		}
+	}
+	for _, args := range [][]string{{"bench", "-h"}, {"help", "bench"}, {"bench", "train", "-h"}, {"bench", "gemm", "-h"}} {
+		if code, stdout, _ := runSprout(args...); code != 0 || !strings.Contains(stdout, "Usage: sprout bench") {
+			t.Errorf("%v: exit %d\n%s", args, code, stdout)
+		}
+	}
+}

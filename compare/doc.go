@@ -1,0 +1,22 @@
+// Package compare runs the fixed-versus-progressive experiment: a fixed-depth
+// baseline and progressive variants (zero- or one-block source, grown in one
+// step to the target depth with a chosen initialisation) trained on the same
+// data, seed, token budget and schedule, one after another, and reports them
+// side by side.
+//
+// An Experiment names the runs by Spec ("fixed", "0-random", "1-copy",
+// "1-copy-cosine", "1-copy@0.7", ...), builds one trainer.Config per run from
+// a base config (Variants), runs them (Run, each run using every worker
+// itself) and collects each run's evaluation points (validation loss against
+// cumulative FLOPs and wall time), expansion points and summary. Optionally it
+// sweeps the expansion point tau of the best progressive variant, latest
+// first, to find the latest tau whose final validation loss is within a
+// tolerance (default 1%) of the baseline's: the latest tau that "mixes".
+//
+// The report comes out as a text table (WriteTable), JSON Lines carrying the
+// trainer's summary fields plus the run's name (WriteJSONL), and a PNG chart
+// of validation loss against FLOPs and against wall time with the expansion
+// points marked (WriteChart, drawn with gonum.org/v1/plot).
+//
+// compare sits on trainer and grow; it knows nothing of the command line.
+package compare

@@ -1,0 +1,196 @@
+package compare
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/sproutml/sprout/trainer"
+)
+
+// WriteJSONL writes one JSON object per run (JSON Lines): the run's name,
+// how it was set up (schedule, strategy, tau), its comparison with the
+// baseline (baseline: true on the baseline itself; delta_pct, flops_ratio,
+// wall_ratio, mixed; null without a
+// baseline; iso_loss_flops_ratio and iso_loss_wall_ratio, what the baseline
+// spent to first reach the run's final loss over what the run spent, null
+// when it never did), the trainer's summary fields (final_val_loss, flops,
+// fixed_flops, flops_saved_frac, wall_s, tokens, layers_start, layers_end,
+// grow_step, ...), and its evaluation and expansion points.
+func (r *Report) WriteJSONL(w io.Writer) error {
+	rows := r.Rows()
+	for i, run := range r.Runs {
+		b, err := runJSON(run, rows[i], i == r.Baseline)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jnum is a float64 that encodes as null when it is not finite.
+type jnum float64
+
+func (n jnum) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
+	var strategy string
+	if run.Spec.Progressive() {
+		strategy = string(run.Spec.Strategy)
+	}
+	head, err := json.Marshal(struct {
+		Name       string `json:"name"`
+		Schedule   string `json:"schedule"`
+		Strategy   string `json:"strategy,omitempty"`
+		Tau        jnum   `json:"tau,omitempty"`
+		DeltaPct   jnum   `json:"delta_pct"`
+		FLOPsRatio jnum   `json:"flops_ratio"`
+		WallRatio  jnum   `json:"wall_ratio"`
+		IsoFLOPs   jnum   `json:"iso_loss_flops_ratio"`
+		IsoWall    jnum   `json:"iso_loss_wall_ratio"`
+		Mixed      bool   `json:"mixed"`
+		Baseline   bool   `json:"baseline"`
+	}{run.Name, run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
+		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline})
+	if err != nil {
+		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
+	}
+	summary, err := json.Marshal(run.Summary)
+	if err != nil {
+		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
+	}
+	// The summary's fields join the run's object; its "event" tag does not.
+	summary = bytes.TrimPrefix(summary, []byte(`{"event":"summary",`))
+	summary = bytes.TrimPrefix(summary, []byte(`{`))
+	evals := make([]jpoint, len(run.Evals))
+	for i, p := range run.Evals {
+		evals[i] = jpoint{p.Step, p.Tokens, jnum(p.FLOPs), jnum(p.WallS), jnum(p.ValLoss), p.Layers}
+	}
+	tail, err := json.Marshal(struct {
+		Evals []jpoint    `json:"evals"`
+		Grows []GrowPoint `json:"grows"`
+	}{evals, append([]GrowPoint{}, run.Grows...)})
+	if err != nil {
+		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
+	}
+	var b bytes.Buffer
+	b.Write(head[:len(head)-1])
+	b.WriteByte(',')
+	b.Write(summary[:len(summary)-1])
+	b.WriteByte(',')
+	b.Write(tail[1:])
+	return b.Bytes(), nil
+}
+
+type jpoint struct {
+	Step    int64 `json:"step"`
+	Tokens  int64 `json:"tokens"`
+	FLOPs   jnum  `json:"flops"`
+	WallS   jnum  `json:"wall_s"`
+	ValLoss jnum  `json:"val_loss"`
+	Layers  int   `json:"layers"`
+}
+
+// ReadJSONL reads a report written by WriteJSONL back (runs, their curves,
+// summaries and the baseline; not the configs beyond schedule and steps, nor
+// the tau sweep's verdict), so that its table and chart can be redrawn
+// without training again.
+func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
+	if tolerance == 0 {
+		tolerance = DefaultTolerance
+	}
+	rep := &Report{Baseline: -1, Tolerance: tolerance}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var o struct {
+			Name           string      `json:"name"`
+			Schedule       string      `json:"schedule"`
+			Baseline       bool        `json:"baseline"`
+			Steps          int64       `json:"steps"`
+			Tokens         int64       `json:"tokens"`
+			FLOPs          *float64    `json:"flops"`
+			FixedFLOPs     *float64    `json:"fixed_flops"`
+			FinalTrainLoss *float64    `json:"final_train_loss"`
+			FinalValLoss   *float64    `json:"final_val_loss"`
+			WallS          *float64    `json:"wall_s"`
+			TokensPerS     *float64    `json:"tokens_per_s"`
+			LayersStart    int         `json:"layers_start"`
+			LayersEnd      int         `json:"layers_end"`
+			GrowStep       *int64      `json:"grow_step"`
+			Kernel         string      `json:"kernel"`
+			Workers        int         `json:"workers"`
+			Evals          []rpoint    `json:"evals"`
+			Grows          []GrowPoint `json:"grows"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			return nil, fmt.Errorf("compare: line %d: %w", line, err)
+		}
+		if o.Name == "" {
+			return nil, fmt.Errorf("compare: line %d: a run without a name", line)
+		}
+		spec, err := ParseSpec(o.Name)
+		if err != nil {
+			return nil, fmt.Errorf("compare: line %d: %w", line, err)
+		}
+		run := Run{Name: o.Name, Spec: spec, Grows: o.Grows}
+		run.Config.Schedule, run.Config.Steps = o.Schedule, int(o.Steps)
+		run.Summary = trainer.SummaryEvent{Steps: o.Steps, Tokens: o.Tokens, FLOPs: orNaN(o.FLOPs), FixedFLOPs: orNaN(o.FixedFLOPs),
+			FinalTrainLoss: orNaN(o.FinalTrainLoss), FinalValLoss: o.FinalValLoss, WallS: orNaN(o.WallS), TokensPerS: orNaN(o.TokensPerS),
+			LayersStart: o.LayersStart, LayersEnd: o.LayersEnd, GrowStep: o.GrowStep, Kernel: o.Kernel, Workers: o.Workers}
+		for _, p := range o.Evals {
+			run.Evals = append(run.Evals, Point{Step: p.Step, Tokens: p.Tokens, FLOPs: orNaN(p.FLOPs), WallS: orNaN(p.WallS), ValLoss: orNaN(p.ValLoss), Layers: p.Layers})
+		}
+		if o.Baseline && rep.Baseline < 0 {
+			rep.Baseline = len(rep.Runs)
+		}
+		rep.Runs = append(rep.Runs, run)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("compare: %w", err)
+	}
+	if len(rep.Runs) == 0 {
+		return nil, errors.New("compare: no runs in the JSON Lines")
+	}
+	for i, run := range rep.Runs { // files without the baseline flag
+		if rep.Baseline < 0 && !run.Spec.Progressive() {
+			rep.Baseline = i
+		}
+	}
+	return rep, nil
+}
+
+// rpoint is an evaluation as read back (null numbers allowed).
+type rpoint struct {
+	Step    int64    `json:"step"`
+	Tokens  int64    `json:"tokens"`
+	FLOPs   *float64 `json:"flops"`
+	WallS   *float64 `json:"wall_s"`
+	ValLoss *float64 `json:"val_loss"`
+	Layers  int      `json:"layers"`
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}

@@ -1,0 +1,180 @@
+package compare
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// Row is one run's line of the comparison table. Ratios are baseline/run,
+// so a ratio of 4 means the run cost a quarter of the baseline; they and
+// DeltaPct are NaN when there is no baseline to compare with.
+type Row struct {
+	Name         string
+	Grow         string // "1->12 @ step 1600 (copy)", or "" for a fixed-depth run
+	FinalValLoss float64
+	DeltaPct     float64 // 100 * (loss - baseline) / baseline
+	FLOPs        float64
+	FLOPsRatio   float64
+	WallS        float64
+	WallRatio    float64
+	Mixed        bool // final loss within the tolerance of the baseline's
+
+	// Iso-loss ratios: what the baseline spent (FLOPs, wall time) until its
+	// validation loss first reached this run's final loss, over what this
+	// run spent in all; NaN when the baseline never got that low.
+	IsoFLOPsRatio float64
+	IsoWallRatio  float64
+}
+
+// Rows computes the table, one row per run in order.
+func (r *Report) Rows() []Row {
+	var base *Run
+	if r.Baseline >= 0 && r.Baseline < len(r.Runs) {
+		base = &r.Runs[r.Baseline]
+	}
+	rows := make([]Row, len(r.Runs))
+	for i, run := range r.Runs {
+		s := run.Summary
+		row := Row{Name: run.Name, FinalValLoss: run.FinalValLoss(), FLOPs: s.FLOPs, WallS: s.WallS,
+			DeltaPct: math.NaN(), FLOPsRatio: math.NaN(), WallRatio: math.NaN(), IsoFLOPsRatio: math.NaN(), IsoWallRatio: math.NaN()}
+		if len(run.Grows) > 0 {
+			g := run.Grows[len(run.Grows)-1]
+			row.Grow = fmt.Sprintf("%d->%d @ %d (%s)", run.Grows[0].From, g.To, g.Step, g.Init)
+		}
+		if base != nil {
+			bl := base.FinalValLoss()
+			row.DeltaPct = 100 * (row.FinalValLoss - bl) / bl
+			row.FLOPsRatio = ratio(base.Summary.FLOPs, s.FLOPs)
+			row.WallRatio = ratio(base.Summary.WallS, s.WallS)
+			row.Mixed = Mixed(row.FinalValLoss, bl, r.Tolerance)
+			if f, w, ok := reachCost(base.Evals, row.FinalValLoss); ok {
+				row.IsoFLOPsRatio, row.IsoWallRatio = ratio(f, s.FLOPs), ratio(w, s.WallS)
+			}
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+// reachCost is the FLOPs and wall time at which the curve first reaches
+// loss, interpolated linearly between evaluations.
+func reachCost(evals []Point, loss float64) (flops, wall float64, ok bool) {
+	if math.IsNaN(loss) {
+		return 0, 0, false
+	}
+	var prev Point // the run's start: nothing spent, loss unknown
+	for i, p := range evals {
+		if p.ValLoss <= loss {
+			if i == 0 {
+				return p.FLOPs, p.WallS, true
+			}
+			f := (prev.ValLoss - loss) / (prev.ValLoss - p.ValLoss)
+			return prev.FLOPs + f*(p.FLOPs-prev.FLOPs), prev.WallS + f*(p.WallS-prev.WallS), true
+		}
+		prev = p
+	}
+	return 0, 0, false
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 || a <= 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+var tableHeader = []string{"run", "growth", "final val loss", "delta %", "FLOPs", "FLOPs ratio", "wall s", "wall ratio"}
+
+func (row Row) cells() []string {
+	grow := row.Grow
+	if grow == "" {
+		grow = "-"
+	}
+	return []string{row.Name, grow, fmtLoss(row.FinalValLoss), fmtNum("%+.2f", row.DeltaPct),
+		fmtNum("%.3g", row.FLOPs), fmtNum("%.2fx", row.FLOPsRatio), fmtNum("%.1f", row.WallS), fmtNum("%.2fx", row.WallRatio)}
+}
+
+func fmtNum(format string, x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "-"
+	}
+	return fmt.Sprintf(format, x)
+}
+
+// WriteTable prints the comparison as an aligned text table, followed by the
+// tau sweep's outcome when there was one.
+func (r *Report) WriteTable(w io.Writer) error {
+	rows := [][]string{tableHeader}
+	for _, row := range r.Rows() {
+		rows = append(rows, row.cells())
+	}
+	widths := make([]int, len(tableHeader))
+	for _, cells := range rows {
+		for j, c := range cells {
+			widths[j] = max(widths[j], len(c))
+		}
+	}
+	var sb strings.Builder
+	for _, cells := range rows {
+		for j, c := range cells {
+			if j > 0 {
+				sb.WriteString("  ")
+			}
+			if j < 2 { // names left, numbers right
+				fmt.Fprintf(&sb, "%-*s", widths[j], c)
+			} else {
+				fmt.Fprintf(&sb, "%*s", widths[j], c)
+			}
+		}
+		sb.WriteString("\n")
+	}
+	r.writeSweep(&sb)
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+// WriteMarkdown prints the comparison as a Markdown table (for a README),
+// followed by the tau sweep's outcome when there was one.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var sb strings.Builder
+	sb.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n|")
+	for j := range tableHeader {
+		if j < 2 {
+			sb.WriteString(" --- |")
+		} else {
+			sb.WriteString(" ---: |")
+		}
+	}
+	sb.WriteString("\n")
+	for _, row := range r.Rows() {
+		sb.WriteString("| " + strings.Join(row.cells(), " | ") + " |\n")
+	}
+	if r.Sweep != nil {
+		sb.WriteString("\n")
+		r.writeSweep(&sb)
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+func (r *Report) writeSweep(sb *strings.Builder) {
+	sw := r.Sweep
+	if sw == nil {
+		return
+	}
+	fmt.Fprintf(sb, "tau sweep of %s (mixed: final val loss within %.3g%% of the baseline's):", sw.Of, 100*r.Tolerance)
+	for _, t := range sw.Tried {
+		verdict := "no"
+		if t.Mixed {
+			verdict = "mixed"
+		}
+		fmt.Fprintf(sb, " tau %g %s (%s);", t.Tau, fmtLoss(t.FinalValLoss), verdict)
+	}
+	if sw.Found {
+		fmt.Fprintf(sb, " latest tau that mixes: %g\n", sw.Tau)
+	} else {
+		sb.WriteString(" none of these taus mixes\n")
+	}
+}

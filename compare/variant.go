@@ -1,0 +1,217 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sproutml/sprout/grow"
+	"github.com/sproutml/sprout/trainer"
+)
+
+// DefaultTolerance is the relative gap in final validation loss within which
+// a progressive run counts as having caught up with the baseline (mixed).
+const DefaultTolerance = 0.01
+
+// Experiment is one comparison.
+type Experiment struct {
+	// Base is the fixed-depth run every variant derives from: its model (at
+	// the target depth), data, seed, batch, steps, optimizer, learning rate,
+	// schedule and evaluation settings are shared by all. Its Grow plan and
+	// checkpoint directory are ignored: variants set their own plan and
+	// write no checkpoints.
+	Base trainer.Config
+
+	// Specs are the runs, in order; the first fixed-depth run with the base
+	// schedule is the baseline. Empty selects DefaultSpecs.
+	Specs []Spec
+
+	// At is the expansion point of specs that do not give one (default
+	// grow.DefaultAt, 0.8).
+	At float64
+
+	// TauSweep, when set, reruns the best progressive variant (lowest final
+	// validation loss, base schedule) at these expansion points, latest
+	// first, until one mixes. Runs already done are reused.
+	TauSweep []float64
+
+	// Tolerance is the relative loss gap that counts as mixed (default
+	// DefaultTolerance, 1%).
+	Tolerance float64
+}
+
+// Variant is one run of an experiment, ready for trainer.Run.
+type Variant struct {
+	Name   string
+	Spec   Spec
+	Config trainer.Config
+	Stages []grow.Stage // expansions, nil for a fixed-depth run
+}
+
+func (e Experiment) withDefaults() (Experiment, error) {
+	if len(e.Specs) == 0 {
+		specs, err := ParseSpecs(DefaultSpecs)
+		if err != nil {
+			return e, err
+		}
+		e.Specs = specs
+	}
+	if e.At == 0 {
+		e.At = grow.DefaultAt
+	}
+	if e.Tolerance == 0 {
+		e.Tolerance = DefaultTolerance
+	}
+	return e, nil
+}
+
+// Variants builds and checks every run of the experiment (the tau sweep's
+// runs are built later, from the best variant): each is Base with its own
+// growth plan and schedule, the same data, seed, token budget and
+// evaluation, and no checkpoints. Every problem is reported.
+func (e Experiment) Variants() ([]Variant, error) {
+	e, err := e.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	if e.Base.Steps < 1 {
+		errs = append(errs, fmt.Errorf("compare: the run needs at least 1 step, got %d", e.Base.Steps))
+	}
+	if e.Base.Model.Layers < 1 {
+		errs = append(errs, fmt.Errorf("compare: the target depth must be at least 1 block, got %d", e.Base.Model.Layers))
+	}
+	if e.Base.EvalEvery < 0 {
+		errs = append(errs, errors.New("compare: evaluation is off (eval every < 0), but the comparison is of validation losses"))
+	}
+	if !(e.Tolerance > 0) {
+		errs = append(errs, fmt.Errorf("compare: tolerance must be positive, got %v", e.Tolerance))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	var vs []Variant
+	seen := map[string]bool{}
+	baseline := false
+	// The same problem (a tau inside the decay, say) in several variants is
+	// reported once, naming them all.
+	var problems []string
+	culprits := map[string][]string{}
+	for _, s := range e.Specs {
+		v, err := e.variant(s)
+		if err != nil {
+			msg := err.Error()
+			if p := fmt.Sprintf("compare: variant %q: ", s.Name()); strings.HasPrefix(msg, p) {
+				msg = strings.TrimPrefix(msg, p)
+			}
+			if culprits[msg] == nil {
+				problems = append(problems, msg)
+			}
+			culprits[msg] = append(culprits[msg], s.Name())
+			continue
+		}
+		if seen[v.Name] {
+			errs = append(errs, fmt.Errorf("compare: variant %q is listed twice", v.Name))
+		}
+		seen[v.Name] = true
+		if !s.Progressive() && v.Config.Schedule == scheduleOf(e.Base) {
+			baseline = true
+		}
+		vs = append(vs, v)
+	}
+	for _, msg := range problems {
+		names := culprits[msg]
+		if len(names) == 1 {
+			errs = append(errs, fmt.Errorf("compare: variant %q: %s", names[0], msg))
+		} else {
+			errs = append(errs, fmt.Errorf("compare: variants %s: %s", strings.Join(names, ", "), msg))
+		}
+	}
+	if len(errs) == 0 && !baseline {
+		errs = append(errs, fmt.Errorf("compare: the variants need a fixed-depth baseline on the base schedule (add \"fixed\")"))
+	}
+	if len(errs) == 0 && len(e.TauSweep) > 0 {
+		// Check the sweep's points now rather than after hours of training.
+		probe, ok := Spec{}, false
+		for _, s := range e.Specs {
+			if s.Progressive() && (s.Schedule == "" || s.Schedule == scheduleOf(e.Base)) {
+				probe, ok = s, true
+				break
+			}
+		}
+		if !ok {
+			errs = append(errs, errors.New("compare: the tau sweep needs a progressive variant on the base schedule"))
+		}
+		for _, tau := range e.TauSweep {
+			probe.At = tau
+			if _, err := e.variant(probe); ok && err != nil {
+				errs = append(errs, fmt.Errorf("compare: tau sweep: %w", err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return vs, nil
+}
+
+// variant builds the run of spec s, with the trainer's defaults filled in
+// and checked.
+func (e Experiment) variant(s Spec) (Variant, error) {
+	cfg := e.Base
+	cfg.Grow = nil
+	cfg.Out = ""
+	cfg.CheckpointEvery = 0
+	if s.Schedule != "" && s.Schedule != scheduleOf(e.Base) {
+		cfg.Schedule = s.Schedule
+		if s.Schedule != trainer.ScheduleWSD {
+			// The decay fraction and shape belong to WSD.
+			cfg.Decay, cfg.DecayShape = 0, ""
+		}
+	}
+	v := Variant{Name: s.Name(), Spec: s}
+	if s.Progressive() {
+		if s.From >= cfg.Model.Layers {
+			return Variant{}, fmt.Errorf("compare: variant %q: source depth %d is not below the target depth %d", v.Name, s.From, cfg.Model.Layers)
+		}
+		at := s.At
+		if at == 0 {
+			at = e.At
+		}
+		cfg.Grow = &grow.Plan{From: s.From, To: cfg.Model.Layers, At: at, Strategy: s.Strategy}
+	}
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return Variant{}, fmt.Errorf("compare: variant %q: %w", v.Name, err)
+	}
+	if cfg.Grow != nil {
+		stages, err := cfg.Grow.Stages(cfg.Steps, decayStart(cfg))
+		if err != nil {
+			return Variant{}, fmt.Errorf("compare: variant %q: %w", v.Name, err)
+		}
+		v.Stages = stages
+	}
+	v.Config = cfg
+	return v, nil
+}
+
+// scheduleOf is the config's schedule kind with the trainer's default.
+func scheduleOf(c trainer.Config) string {
+	if c.Schedule == "" {
+		return trainer.ScheduleWSD
+	}
+	return c.Schedule
+}
+
+// decayStart is the step before which a run of cfg (defaults filled in) must
+// expand, as the trainer reckons it: the start of WSD's decay phase; other
+// schedules have no stable phase to keep to (the cosine ablation grows
+// wherever it is told), so the end of the run.
+func decayStart(cfg trainer.Config) int {
+	if cfg.Schedule != trainer.ScheduleWSD {
+		return cfg.Steps
+	}
+	s := trainer.Schedule{Kind: cfg.Schedule, Steps: cfg.Steps, Peak: cfg.LR, Warmup: max(cfg.Warmup, 0), Decay: max(cfg.Decay, 0), DecayShape: cfg.DecayShape}
+	return s.DecayStart()
+}

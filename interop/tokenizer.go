@@ -1,0 +1,71 @@
+package interop
+
+import (
+	"fmt"
+
+	"github.com/sproutml/sprout/gguf"
+)
+
+// byteToUnicode is GPT-2's bytes_to_unicode table: each byte's stand-in
+// character in a byte-level BPE vocabulary. Printable bytes stand for
+// themselves; the others (controls, space, 0x7f-0xa0, 0xad) map to U+0100
+// onwards in byte order, so space is "Ġ" and newline "Ċ".
+func byteToUnicode() [256]rune {
+	var t [256]rune
+	printable := func(b int) bool {
+		return b >= '!' && b <= '~' || b >= 0xa1 && b <= 0xac || b >= 0xae && b <= 0xff
+	}
+	n := 0
+	for b := 0; b < 256; b++ {
+		if printable(b) {
+			t[b] = rune(b)
+		} else {
+			t[b] = rune(256 + n)
+			n++
+		}
+	}
+	return t
+}
+
+// llama.cpp token types (llama_token_type).
+const (
+	tokenNormal = 1
+	tokenUnused = 5
+)
+
+// byteTokenizerKV describes sprout's byte-level tokenizer (token id = byte
+// value) to llama.cpp as a "gpt2" (byte-level BPE) vocabulary without
+// merges: token b is byte b's bytes_to_unicode character, so llama.cpp's
+// tokenizer maps each input byte to its own token and detokenizes exactly.
+// Ids from 256 up (a vocabulary larger than bytes, e.g. from a token file)
+// are unique unused placeholders. See the package documentation.
+func byteTokenizerKV(vocab int) []gguf.KV {
+	table := byteToUnicode()
+	tokens := make([]string, vocab)
+	types := make([]int32, vocab)
+	for i := range tokens {
+		if i < 256 {
+			tokens[i] = string(table[i])
+			types[i] = tokenNormal
+		} else {
+			tokens[i] = fmt.Sprintf("<sprout_unused_%d>", i)
+			types[i] = tokenUnused
+		}
+	}
+	return []gguf.KV{
+		{Key: "tokenizer.ggml.model", Value: "gpt2"},
+		// With no merges the pre-tokenizer's split cannot change the tokens;
+		// "qwen2" is one of the pre-tokenizers for which llama.cpp leaves
+		// clean_spaces off, so detokenizing returns the bytes unchanged.
+		{Key: "tokenizer.ggml.pre", Value: "qwen2"},
+		{Key: "tokenizer.ggml.tokens", Value: tokens},
+		{Key: "tokenizer.ggml.token_type", Value: types},
+		{Key: "tokenizer.ggml.merges", Value: []string{}},
+		// Byte 0 (NUL), which text does not contain, stands in for bos and
+		// eos; neither is added to prompts.
+		{Key: "tokenizer.ggml.bos_token_id", Value: uint32(0)},
+		{Key: "tokenizer.ggml.eos_token_id", Value: uint32(0)},
+		{Key: "tokenizer.ggml.add_bos_token", Value: false},
+		{Key: "tokenizer.ggml.add_eos_token", Value: false},
+	}
+}
