@@ -20,9 +20,37 @@ import (
 
 // The CLI tests run the real binary, built once.
 var (
-	sproutBin string // path of the built binary
-	cliCorpus string // a small text corpus
+	sproutBin  string   // path of the built binary
+	sproutExec []string // what runs it: the binary, or an emulator and the binary
+	cliCorpus  string   // a small text corpus
 )
+
+// sproutCommand returns a command that runs the built binary with args.
+func sproutCommand(args ...string) *exec.Cmd {
+	argv := append(append([]string(nil), sproutExec...), args...)
+	return exec.Command(argv[0], argv[1:]...)
+}
+
+// emulator returns the user-mode emulator that runs binaries of this test's
+// GOARCH when it differs from the host's (the arm64 suite runs under
+// qemu-aarch64-static, which does not follow execve into the binaries a test
+// starts), or nil when the binary runs natively.
+func emulator(goCmd string) ([]string, error) {
+	out, err := exec.Command(goCmd, "env", "GOHOSTARCH").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOHOSTARCH: %v", err)
+	}
+	if host := strings.TrimSpace(string(out)); host == runtime.GOARCH {
+		return nil, nil
+	}
+	arch := map[string]string{"arm64": "aarch64", "amd64": "x86_64"}[runtime.GOARCH]
+	for _, name := range []string{"qemu-" + arch + "-static", "qemu-" + arch} {
+		if path, err := exec.LookPath(name); err == nil {
+			return []string{path}, nil
+		}
+	}
+	return nil, fmt.Errorf("no qemu-%s-static on PATH to run %s binaries", arch, runtime.GOARCH)
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sprout-cli-test")
@@ -42,6 +70,13 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	emu, err := emulator(goCmd)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sprout CLI tests: %v\n", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	sproutExec = append(emu, sproutBin)
 	cliCorpus = filepath.Join(dir, "corpus.txt")
 	if err := os.WriteFile(cliCorpus, trainer.GenerateCorpus(11, 40000), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -55,7 +90,7 @@ func TestMain(m *testing.M) {
 // sprout runs the binary and returns its exit code, stdout and stderr.
 func sprout(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(sproutBin, args...)
+	cmd := sproutCommand(args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -186,7 +221,7 @@ func TestCLIInterruptAndResume(t *testing.T) {
 	tmp := t.TempDir()
 	ckpt := filepath.Join(tmp, "run")
 	args := tinyTrain(ckpt, "--steps", "2000", "--grow-from", "off", "--eval-every", "1000", "--json")
-	cmd := exec.Command(sproutBin, args...)
+	cmd := sproutCommand(args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
