@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -20,7 +21,9 @@ import (
 // spent to first reach the run's final loss over what the run spent, null
 // when it never did), the trainer's summary fields (final_val_loss, flops,
 // fixed_flops, flops_saved_frac, wall_s, tokens, layers_start, layers_end,
-// grow_step, ...), and its evaluation and expansion points.
+// grow_step, ...), its growth plan (plan: source and target depth, point,
+// strategy, optimizer-state mode, init scale, placement, re-warmup; absent
+// for fixed-depth runs), and its evaluation and expansion points.
 func (r *Report) WriteJSONL(w io.Writer) error {
 	rows := r.Rows()
 	for i, run := range r.Runs {
@@ -52,19 +55,20 @@ func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 		strategy = string(run.Spec.Strategy)
 	}
 	head, err := json.Marshal(struct {
-		Name       string `json:"name"`
-		Schedule   string `json:"schedule"`
-		Strategy   string `json:"strategy,omitempty"`
-		Tau        jnum   `json:"tau,omitempty"`
-		DeltaPct   jnum   `json:"delta_pct"`
-		FLOPsRatio jnum   `json:"flops_ratio"`
-		WallRatio  jnum   `json:"wall_ratio"`
-		IsoFLOPs   jnum   `json:"iso_loss_flops_ratio"`
-		IsoWall    jnum   `json:"iso_loss_wall_ratio"`
-		Mixed      bool   `json:"mixed"`
-		Baseline   bool   `json:"baseline"`
+		Name       string     `json:"name"`
+		Schedule   string     `json:"schedule"`
+		Strategy   string     `json:"strategy,omitempty"`
+		Tau        jnum       `json:"tau,omitempty"`
+		DeltaPct   jnum       `json:"delta_pct"`
+		FLOPsRatio jnum       `json:"flops_ratio"`
+		WallRatio  jnum       `json:"wall_ratio"`
+		IsoFLOPs   jnum       `json:"iso_loss_flops_ratio"`
+		IsoWall    jnum       `json:"iso_loss_wall_ratio"`
+		Mixed      bool       `json:"mixed"`
+		Baseline   bool       `json:"baseline"`
+		Plan       *grow.Plan `json:"plan,omitempty"`
 	}{run.Name, run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
-		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline})
+		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline, run.Config.Grow})
 	if err != nil {
 		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
 	}

@@ -30,6 +30,13 @@ type Experiment struct {
 	// grow.DefaultAt, 0.8).
 	At float64
 
+	// Grow holds the expansion options every progressive variant shares:
+	// its OptimState, Scale, Place and Rewarmup are copied into each
+	// variant's plan (the source depth, target, point and strategy come
+	// from the spec; the other fields are ignored). The zero value keeps
+	// grow's defaults.
+	Grow grow.Plan
+
 	// TauSweep, when set, reruns the best progressive variant (lowest final
 	// validation loss, base schedule) at these expansion points, latest
 	// first, until one mixes. Runs already done are reused.
@@ -179,7 +186,11 @@ func (e Experiment) variant(s Spec) (Variant, error) {
 		if at == 0 {
 			at = e.At
 		}
-		cfg.Grow = &grow.Plan{From: s.From, To: cfg.Model.Layers, At: at, Strategy: s.Strategy}
+		cfg.Grow = &grow.Plan{From: s.From, To: cfg.Model.Layers, At: at, Strategy: s.Strategy,
+			OptimState: e.Grow.OptimState, Scale: e.Grow.Scale, Place: e.Grow.Place, Rewarmup: e.Grow.Rewarmup}
+		if s.Strategy != grow.Random && s.Strategy != grow.Zero {
+			cfg.Grow.Place = "" // the copy strategies fix their own order
+		}
 	}
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {

@@ -19,26 +19,58 @@ type Result struct {
 	Original []bool
 }
 
+// Options are the choices of one expansion besides its depth. The zero
+// value of a field selects the default in its comment.
+type Options struct {
+	Strategy   Strategy   // default Random
+	OptimState OptimState // default FreshNew
+	Scale      Scale      // init scale of new random blocks; default ScaleDepth
+	Place      Place      // where random/zero expansion keeps the trained blocks; default PlaceBottom
+	Seed       uint64     // drives the initialisation of random and zero blocks
+}
+
 // Expand grows m in place to layers blocks with strategy s and brings opt's
-// state along according to mode (see OptimState); opt may be nil. seed drives
-// the initialisation of random and zero blocks, so an expansion is
+// state along according to mode; it is ExpandWith with the default scale and
+// placement.
+func Expand(m *nn.Model, opt nn.Optimizer, layers int, s Strategy, mode OptimState, seed uint64) (Result, error) {
+	return ExpandWith(m, opt, layers, Options{Strategy: s, OptimState: mode, Seed: seed})
+}
+
+// ExpandWith grows m in place to layers blocks per o and brings opt's state
+// along according to o.OptimState (see OptimState); opt may be nil. o.Seed
+// drives the initialisation of random and zero blocks, so an expansion is
 // reproducible. New random blocks are initialised for a model of the target
 // depth (GPT-2's residual scaling by 1/sqrt(2*layers), muP-scaled when the
-// model's config says so).
+// model's config says so), then rescaled per o.Scale.
 //
 // The trained blocks keep their *nn.Param values, so an optimizer's state for
 // them carries over by itself; copies are deep (Block.Clone).
-func Expand(m *nn.Model, opt nn.Optimizer, layers int, s Strategy, mode OptimState, seed uint64) (Result, error) {
+func ExpandWith(m *nn.Model, opt nn.Optimizer, layers int, o Options) (Result, error) {
 	old := m.Blocks
 	k := len(old)
-	if _, err := ParseStrategy(string(s)); err != nil {
-		return Result{}, err
+	s, mode := o.Strategy, o.OptimState
+	if s == "" {
+		s = Random
 	}
 	if mode == "" {
 		mode = FreshNew
 	}
+	if _, err := ParseStrategy(string(s)); err != nil {
+		return Result{}, err
+	}
 	if _, err := ParseOptimState(string(mode)); err != nil {
 		return Result{}, err
+	}
+	scale, err := ParseScale(string(o.Scale))
+	if err != nil {
+		return Result{}, err
+	}
+	place, err := ParsePlace(string(o.Place))
+	if err != nil {
+		return Result{}, err
+	}
+	if place != PlaceBottom && s.copies() {
+		return Result{}, fmt.Errorf("grow: placement %q applies to the random and zero strategies, not %q (which fixes its own order)", place, s)
 	}
 	if layers <= k {
 		return Result{}, fmt.Errorf("grow: cannot expand a %d-block model to %d blocks: the target must be deeper", k, layers)
@@ -48,22 +80,25 @@ func Expand(m *nn.Model, opt nn.Optimizer, layers int, s Strategy, mode OptimSta
 	}
 
 	res := Result{From: k, To: layers, Strategy: s, Source: make([]int, layers), Original: make([]bool, layers)}
+	first := place.first(k, layers) // index of the first trained block (random, zero)
 	for j := range layers {
 		switch {
 		case s == Copy:
 			res.Source[j] = j % k
 		case s == CopyInterleave:
 			res.Source[j] = j * k / layers
-		case j < k:
+		case s == CopyLast && j < k:
 			res.Source[j] = j
 		case s == CopyLast:
 			res.Source[j] = k - 1
+		case j >= first && j < first+k:
+			res.Source[j] = j - first
 		default:
 			res.Source[j] = -1
 		}
 	}
 
-	rng := rand.New(rand.NewPCG(seed, uint64(layers)))
+	rng := rand.New(rand.NewPCG(o.Seed, uint64(layers)))
 	blocks := make([]*nn.Block, layers)
 	used := make([]bool, k)
 	for j, src := range res.Source {
@@ -80,6 +115,9 @@ func Expand(m *nn.Model, opt nn.Optimizer, layers int, s Strategy, mode OptimSta
 			b, err := m.NewBlock(rng, layers, init)
 			if err != nil {
 				return Result{}, fmt.Errorf("grow: new block %d: %w", j, err)
+			}
+			if scale == ScaleTrained {
+				matchScale(b, old)
 			}
 			blocks[j] = b
 		}

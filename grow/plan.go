@@ -90,6 +90,14 @@ type Plan struct {
 
 	Strategy   Strategy   `json:"strategy,omitempty"`    // default Random
 	OptimState OptimState `json:"optim_state,omitempty"` // default FreshNew
+	Scale      Scale      `json:"scale,omitempty"`       // init scale of new random blocks, default ScaleDepth
+	Place      Place      `json:"place,omitempty"`       // where random/zero keep the trained blocks, default PlaceBottom
+
+	// Rewarmup, when > 0, ramps the learning rate linearly back up over
+	// this fraction of the run's steps after each expansion (from 1/W of the
+	// scheduled rate on the first step after it to the full rate on step W),
+	// for the whole model. 0 keeps the scheduled rate (the paper's rule).
+	Rewarmup float64 `json:"rewarmup,omitempty"`
 
 	// Extra earlier stages for multi-stage ablations (e.g. 0 -> 2 at 0.5,
 	// then -> 12 at 0.8): each is (fraction of the run, depth), strictly
@@ -115,6 +123,12 @@ func (p Plan) withDefaults() Plan {
 	}
 	if p.OptimState == "" {
 		p.OptimState = FreshNew
+	}
+	if p.Scale == "" {
+		p.Scale = ScaleDepth
+	}
+	if p.Place == "" {
+		p.Place = PlaceBottom
 	}
 	return p
 }
@@ -145,6 +159,17 @@ func (p Plan) Stages(totalSteps, decayStart int) ([]Stage, error) {
 	}
 	if _, err := ParseOptimState(string(p.OptimState)); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := ParseScale(string(p.Scale)); err != nil {
+		errs = append(errs, err)
+	}
+	if pl, err := ParsePlace(string(p.Place)); err != nil {
+		errs = append(errs, err)
+	} else if pl != PlaceBottom && p.Strategy.copies() {
+		bad("placement %q applies to the random and zero strategies, not %q", pl, p.Strategy)
+	}
+	if p.Rewarmup < 0 || p.Rewarmup >= 1 || math.IsNaN(p.Rewarmup) {
+		bad("re-warmup %v is not a fraction of the run in [0, 1)", p.Rewarmup)
 	}
 	if p.AtStep < 0 {
 		bad("expansion step %d is negative", p.AtStep)
@@ -185,6 +210,37 @@ func (p Plan) Stages(totalSteps, decayStart int) ([]Stage, error) {
 		return nil, errors.Join(errs...)
 	}
 	return stages, nil
+}
+
+// RewarmupSteps is the length in steps of the learning-rate re-warmup after
+// each expansion of a run of totalSteps steps (0: none).
+func (p Plan) RewarmupSteps(totalSteps int) int {
+	if !(p.Rewarmup > 0) {
+		return 0
+	}
+	return max(1, int(math.Round(p.Rewarmup*float64(totalSteps))))
+}
+
+// RewarmupFactor is the multiplier of the scheduled learning rate at step
+// (0-based) of a run whose last expansion happened at step grewAt (< 0:
+// none yet): (step-grewAt+1)/W during the W = RewarmupSteps steps that
+// follow it, else 1.
+func (p Plan) RewarmupFactor(step, grewAt, totalSteps int) float64 {
+	w := p.RewarmupSteps(totalSteps)
+	if w == 0 || grewAt < 0 || step < grewAt || step >= grewAt+w {
+		return 1
+	}
+	return float64(step-grewAt+1) / float64(w)
+}
+
+// Options returns the expansion options of the plan's stage s, with seed.
+func (p Plan) Options(s Stage, seed uint64) Options {
+	p = p.withDefaults()
+	o := Options{Strategy: s.Strategy, OptimState: p.OptimState, Scale: p.Scale, Seed: seed}
+	if !s.Strategy.copies() {
+		o.Place = p.Place
+	}
+	return o
 }
 
 // Validate reports whether the plan fits a run; see Stages.

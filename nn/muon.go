@@ -1,8 +1,15 @@
 package nn
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sproutml/sprout/asm"
 )
 
 // MuonConfig configures Muon. Zero values select the defaults noted.
@@ -68,12 +75,39 @@ func (c MuonConfig) withDefaults() MuonConfig {
 //
 // LRMult is ignored for matrices (the shape scaling is already width-aware).
 // Every other tensor gets AdamW or normalised SGD, per NonMatrix.
+//
+// The matrices are independent, so a step runs them side by side on
+// GOMAXPROCS/asm.Threads() lanes (the trainer runs two or more workers with
+// single-threaded GEMMs, so every core gets matrices of its own); results
+// are bit-identical for any number of lanes and GEMM threads.
 type Muon struct {
 	cfg   MuonConfig
 	state stateStore
 	steps int
-	work  nsWork
-	upd   []float32
+	upd   []float32 // non-matrix update scratch
+
+	// The hidden matrices of a step are independent: lanes (the caller and
+	// goroutines of muonPool) take them in turn, each with its own scratch.
+	// A matrix's update does not depend on which lane runs it, nor on
+	// asm's thread count, so results are bit-identical for any parallelism.
+	jobs  []muonJob
+	lanes []muonLane
+	next  atomic.Int64 // index of the next job to take
+	wg    sync.WaitGroup
+	lr    float32
+}
+
+// muonJob is one hidden matrix of a step.
+type muonJob struct {
+	p     *Param
+	buf   []float32 // momentum
+	flops float64
+}
+
+// muonLane is one lane's scratch.
+type muonLane struct {
+	work nsWork
+	upd  []float32
 }
 
 // NewMuon returns a Muon optimizer, or an error for an unknown option.
@@ -112,13 +146,17 @@ func (o *Muon) shapeScale(fanIn, fanOut int) float32 {
 	return float32(0.2 * math.Sqrt(float64(max(fanIn, fanOut))))
 }
 
-// momentum updates p's buffer and writes the (Nesterov) update into u.
-func (o *Muon) momentum(p *Param, u []float32) {
+// buffer returns p's momentum buffer, creating it at zero.
+func (o *Muon) buffer(p *Param) []float32 {
 	var sizes [1]int
 	sizes[0] = p.Len()
-	buf := o.state.ensure(p, momentumNames, sizes[:])["momentum"]
+	return o.state.ensure(p, momentumNames, sizes[:])["momentum"]
+}
+
+// momentum updates buf from g and writes the (Nesterov) update into u.
+func (o *Muon) momentum(buf, g, u []float32) {
 	mu := o.cfg.Momentum
-	g := p.Grad[:len(buf)]
+	g = g[:len(buf)]
 	u = u[:len(buf)]
 	for i, gi := range g {
 		b := mu*buf[i] + gi
@@ -133,25 +171,21 @@ func (o *Muon) momentum(p *Param, u []float32) {
 
 // Step updates every parameter in params (Buffers excepted).
 func (o *Muon) Step(params []*Param, lr float32) {
+	o.jobs = o.jobs[:0]
+	for _, p := range params {
+		if p.Kind == Matrix && len(p.Shape) == 2 {
+			o.jobs = append(o.jobs, muonJob{p, o.buffer(p), nsFLOPs(p.Shape[0], p.Shape[1], o.cfg.NSSteps)})
+		}
+	}
+	o.matrices(lr)
+	clear(o.jobs) // keep no parameter alive
 	for _, p := range params {
 		switch {
-		case p.Kind == Buffer:
-		case p.Kind == Matrix && len(p.Shape) == 2:
-			o.upd = grow(o.upd, p.Len())
-			u := o.upd
-			o.momentum(p, u)
-			rows, cols := p.Shape[0], p.Shape[1]
-			newtonSchulz(u, u, rows, cols, o.cfg.NSSteps, &o.work)
-			s := lr * o.shapeScale(rows, cols)
-			decay := 1 - lr*o.cfg.WeightDecay
-			w := p.Data[:len(u)]
-			for i, v := range u {
-				w[i] = w[i]*decay - s*v
-			}
+		case p.Kind == Buffer, p.Kind == Matrix && len(p.Shape) == 2:
 		case o.cfg.NonMatrix == "nsgd":
 			o.upd = grow(o.upd, p.Len())
 			u := o.upd
-			o.momentum(p, u)
+			o.momentum(o.buffer(p), p.Grad, u)
 			rms := float32(math.Sqrt(sumSquares64(u)/float64(len(u)))) + 1e-8
 			lrp := lr * p.LRMult
 			s := lrp * o.cfg.NSGDScale / rms
@@ -168,4 +202,92 @@ func (o *Muon) Step(params []*Param, lr float32) {
 		}
 	}
 	o.steps++
+}
+
+// matrices updates the step's hidden matrices (o.jobs) on
+// GOMAXPROCS/asm.Threads() lanes: with single-threaded GEMMs (the trainer's
+// setting for two or more workers) the matrices run side by side, which
+// beats splitting each small product across threads; with GEMMs on every
+// core one lane runs them in turn.
+func (o *Muon) matrices(lr float32) {
+	nl := min(len(o.jobs), max(1, runtime.GOMAXPROCS(0)/asm.Threads()))
+	if nl == 0 {
+		return
+	}
+	for len(o.lanes) < nl {
+		o.lanes = append(o.lanes, muonLane{})
+	}
+	if nl > 1 { // largest first, so the lanes finish together
+		slices.SortStableFunc(o.jobs, func(a, b muonJob) int { return cmp.Compare(b.flops, a.flops) })
+	}
+	o.lr = lr
+	o.next.Store(0)
+	if nl > 1 {
+		startMuonPool(nl - 1)
+		o.wg.Add(nl - 1)
+		for i := 1; i < nl; i++ {
+			muonTasks <- muonTask{o, i}
+		}
+	}
+	o.lane(0)
+	o.wg.Wait()
+}
+
+// lane takes jobs until none are left.
+func (o *Muon) lane(i int) {
+	l := &o.lanes[i]
+	for {
+		k := int(o.next.Add(1)) - 1
+		if k >= len(o.jobs) {
+			return
+		}
+		o.update(&o.jobs[k], l)
+	}
+}
+
+// update applies Muon to one hidden matrix with lane l's scratch.
+func (o *Muon) update(j *muonJob, l *muonLane) {
+	p, lr := j.p, o.lr
+	l.upd = grow(l.upd, len(j.buf))
+	u := l.upd
+	o.momentum(j.buf, p.Grad, u)
+	rows, cols := p.Shape[0], p.Shape[1]
+	newtonSchulz(u, u, rows, cols, o.cfg.NSSteps, &l.work)
+	s := lr * o.shapeScale(rows, cols)
+	decay := 1 - lr*o.cfg.WeightDecay
+	w := p.Data[:len(u)]
+	for i, v := range u {
+		w[i] = w[i]*decay - s*v
+	}
+}
+
+// muonTask asks a pool goroutine to run lane i of o's step.
+type muonTask struct {
+	o *Muon
+	i int
+}
+
+// muonPool is a set of long-lived goroutines, shared by every Muon, that run
+// lanes (so a step starts no goroutine and allocates nothing). A step never
+// needs a pool goroutine to make progress: its caller takes every job the
+// others do not, and only waits for lanes already handed out, which end
+// without waiting on anything.
+var (
+	muonTasks   = make(chan muonTask, 64)
+	muonPoolMu  sync.Mutex
+	muonWorkers int
+)
+
+// startMuonPool makes sure at least n pool goroutines run.
+func startMuonPool(n int) {
+	muonPoolMu.Lock()
+	defer muonPoolMu.Unlock()
+	for ; muonWorkers < n; muonWorkers++ {
+		go func() {
+			for t := range muonTasks {
+				t.o.lane(t.i)
+				t.o.wg.Done()
+			}
+		}()
+	}
 }

@@ -28,56 +28,63 @@ func grow(b []float32, n int) []float32 {
 	return b[:n]
 }
 
-// newtonSchulz writes into out (rows x cols) an approximately orthogonal
-// matrix with the singular vectors of g (rows x cols): X = g/||g||_F, then
-// steps iterations of X <- a X + (b A + c A^2) X with A = X X^T, run on the
-// smaller Gram matrix (transposing when rows > cols). All products go
-// through asm.Sgemm.
+// nsFLOPs is the floating-point work of newtonSchulz on a rows x cols matrix
+// (Gram matrix, its square and the product with X, per step).
+func nsFLOPs(rows, cols, steps int) float64 {
+	s, l := float64(min(rows, cols)), float64(max(rows, cols))
+	return float64(steps) * (4*s*s*l + 2*s*s*s)
+}
+
+// newtonSchulz writes into out (rows x cols; it may be g) an approximately
+// orthogonal matrix with the singular vectors of g (rows x cols):
+// X = g/||g||_F, then steps iterations of X <- a X + (b A + c A^2) X with
+// A = X X^T. It works on the smaller Gram matrix without transposing X: for
+// a tall X (rows > cols) the step is X <- X (a I + b A + c A^2) with
+// A = X^T X (the same map, as A's polynomial is symmetric). a is folded into
+// the diagonal, so each step is three asm.Sgemm calls and no other pass over
+// X.
 func newtonSchulz(out, g []float32, rows, cols, steps int, w *nsWork) {
-	r, c := rows, cols
-	trans := rows > cols
-	if trans {
-		r, c = cols, rows
-	}
-	w.x = grow(w.x, r*c)
-	w.xn = grow(w.xn, r*c)
+	n := rows * cols
+	r := min(rows, cols)
+	tall := rows > cols
+	w.x = grow(w.x, n)
+	w.xn = grow(w.xn, n)
 	w.a = grow(w.a, r*r)
 	w.b = grow(w.b, r*r)
 	x, xn, A, Bm := w.x, w.xn, w.a, w.b
-	norm := float32(math.Sqrt(sumSquares64(g))) + 1e-7
+	norm := float32(math.Sqrt(sumSquares64(g[:n]))) + 1e-7
 	inv := 1 / norm
-	if trans { // x = g^T / norm
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				x[j*c+i] = g[i*cols+j] * inv
-			}
-		}
-	} else {
-		for i, v := range g[:r*c] {
-			x[i] = v * inv
-		}
+	for i, v := range g[:n] {
+		x[i] = v * inv
+	}
+	if steps == 0 {
+		copy(out, x)
+		return
 	}
 	for s := 0; s < steps; s++ {
-		// A = X X^T (r x r)
-		asm.Sgemm(false, true, r, r, c, 1, x, c, x, c, 0, A, r)
-		// B = b A + c A A
-		asm.Sgemm(false, false, r, r, r, nsC, A, r, A, r, 0, Bm, r)
+		if tall { // A = X^T X (r x r)
+			asm.Sgemm(true, false, r, r, rows, 1, x, cols, x, cols, 0, A, r)
+		} else { // A = X X^T
+			asm.Sgemm(false, true, r, r, cols, 1, x, cols, x, cols, 0, A, r)
+		}
+		// B = a I + b A + c A A
 		for i, v := range A {
-			Bm[i] += nsB * v
+			Bm[i] = nsB * v
 		}
-		// X' = a X + B X
-		copy(xn, x)
-		asm.Sgemm(false, false, r, c, r, 1, Bm, r, x, c, nsA, xn, c)
+		for i := 0; i < r; i++ {
+			Bm[i*r+i] += nsA
+		}
+		asm.Sgemm(false, false, r, r, r, nsC, A, r, A, r, 1, Bm, r)
+		dst := xn
+		if s == steps-1 {
+			dst = out // g is no longer needed, even if out is g
+		}
+		if tall { // X' = X B
+			asm.Sgemm(false, false, rows, cols, cols, 1, x, cols, Bm, r, 0, dst, cols)
+		} else { // X' = B X
+			asm.Sgemm(false, false, rows, cols, rows, 1, Bm, r, x, cols, 0, dst, cols)
+		}
 		x, xn = xn, x
-	}
-	if trans {
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				out[i*cols+j] = x[j*c+i]
-			}
-		}
-	} else {
-		copy(out, x)
 	}
 	w.x, w.xn = x, xn
 }

@@ -226,7 +226,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 			return r.result(), err
 		}
 		t0 := time.Now()
-		lr := r.sched.LR(r.step)
+		lr := r.lr(r.step)
 		loss, err := r.st.step(r.sampler.Batch(r.batch))
 		if err != nil {
 			return r.result(), fmt.Errorf("trainer: step %d: %w", r.step+1, err)
@@ -322,7 +322,7 @@ func (r *run) growIfDue() error {
 			}
 		}
 		from := len(r.m.Blocks)
-		if _, err := grow.Expand(r.m, r.opt, s.Layers, s.Strategy, r.cfg.Grow.OptimState, growSeed(r.cfg.Seed, i)); err != nil {
+		if _, err := grow.ExpandWith(r.m, r.opt, s.Layers, r.cfg.Grow.Options(s, growSeed(r.cfg.Seed, i))); err != nil {
 			return fmt.Errorf("trainer: expansion at step %d: %w", r.step, err)
 		}
 		r.flopsDone += float64(r.step-r.segStart) * r.stepFLOPs(r.depth)
@@ -336,6 +336,16 @@ func (r *run) growIfDue() error {
 		}
 	}
 	return nil
+}
+
+// lr is the learning rate of step: the schedule's, times the plan's
+// re-warmup factor after the last expansion.
+func (r *run) lr(step int) float64 {
+	lr := r.sched.LR(step)
+	if r.cfg.Grow != nil && len(r.history) > 0 {
+		lr *= r.cfg.Grow.RewarmupFactor(step, int(r.history[len(r.history)-1].Step), r.cfg.Steps)
+	}
+	return lr
 }
 
 // growSeed derives the seed of expansion stage i from the run's seed

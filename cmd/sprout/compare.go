@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/sproutml/sprout/compare"
+	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/trainer"
 )
@@ -35,6 +36,10 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs")
 	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes")
 	growAt := fs.Float64("grow-at", 0.8, "expansion point tau of the progressive runs, as a fraction of the steps")
+	growOptState := fs.String("grow-optim-state", string(grow.FreshNew), "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
+	growScale := fs.String("grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")
+	growPlace := fs.String("grow-place", string(grow.PlaceBottom), "random/zero variants: where the trained blocks go among the new ones: bottom, top or middle")
+	growRewarmup := fs.Float64("grow-rewarmup", 0, "after the expansion, ramp the learning rate back up over this fraction of the steps (0: none)")
 	tauSweep := fs.String("tau-sweep", "", "expansion points to try for the best progressive run, e.g. 0.8,0.7,0.6,0.5: reports the latest whose final val loss is within --tolerance of the baseline's")
 	tolerance := fs.Float64("tolerance", compare.DefaultTolerance, "relative final-loss gap that counts as caught up (mixed)")
 	evalEvery := fs.Int("eval-every", 0, "steps between evaluations (0: steps/20)")
@@ -61,6 +66,19 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	plan := grow.Plan{OptimState: grow.OptimState(*growOptState), Scale: grow.Scale(*growScale), Place: grow.Place(*growPlace), Rewarmup: *growRewarmup}
+	if _, err := grow.ParseOptimState(*growOptState); err != nil {
+		return usagef("compare: --grow-optim-state: %v", err)
+	}
+	if _, err := grow.ParseScale(*growScale); err != nil {
+		return usagef("compare: --grow-scale: %v", err)
+	}
+	if _, err := grow.ParsePlace(*growPlace); err != nil {
+		return usagef("compare: --grow-place: %v", err)
+	}
+	if !(*growRewarmup >= 0 && *growRewarmup < 1) {
+		return usagef("compare: --grow-rewarmup must be a fraction of the steps in [0, 1), got %v", *growRewarmup)
+	}
 	if *data != "" {
 		if _, err := os.Stat(*data); err != nil {
 			return fmt.Errorf("compare: --data: %w", err)
@@ -86,6 +104,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		},
 		Specs:     specs,
 		At:        *growAt,
+		Grow:      plan,
 		TauSweep:  taus,
 		Tolerance: *tolerance,
 	}

@@ -53,6 +53,8 @@ type trainFlags struct {
 	layers, dim, heads, ctx, batch, steps    int
 	shard                                    int
 	growFrom, growAt, growInit, growOptState string
+	growScale, growPlace                     string
+	growRewarmup                             float64
 	optimizer, schedule, decayShape          string
 	lr, warmup, decay, weightDecay, gradClip float64
 	valFraction                              float64
@@ -102,6 +104,9 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.StringVar(&f.growAt, "grow-at", "0.8", "expansion point: a fraction of the steps in (0, 1), or a step number")
 	fs.StringVar(&f.growInit, "grow-init", defaultGrowInit, "new blocks: random, copy, copy-interleave, copy-last or zero (copying from 0 blocks falls back to random)")
 	fs.StringVar(&f.growOptState, "grow-optim-state", "fresh", "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
+	fs.StringVar(&f.growScale, "grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")
+	fs.StringVar(&f.growPlace, "grow-place", string(grow.PlaceBottom), "random/zero growth: where the trained blocks go among the new ones: bottom, top or middle")
+	fs.Float64Var(&f.growRewarmup, "grow-rewarmup", 0, "after each expansion, ramp the learning rate back up over this fraction of the steps (0: none)")
 	fs.StringVar(&f.optimizer, "optimizer", defaultOptimizer, "optimizer: adamw, muon or sgd")
 	fs.Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the optimizer's default: adamw 2e-3, muon 8e-3, sgd 0.3)")
 	fs.Float64Var(&f.weightDecay, "weight-decay", trainer.DefaultWeightDecay, "decoupled weight decay on matrices (0: none)")
@@ -181,12 +186,22 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	if err != nil || from < 0 {
 		return cfg, usagef("train: --grow-from must be a depth (0, 1, ...) or off, got %q", f.growFrom)
 	}
-	plan := &grow.Plan{From: from, To: f.layers, Strategy: grow.Strategy(f.growInit), OptimState: grow.OptimState(f.growOptState)}
+	plan := &grow.Plan{From: from, To: f.layers, Strategy: grow.Strategy(f.growInit), OptimState: grow.OptimState(f.growOptState),
+		Scale: grow.Scale(f.growScale), Place: grow.Place(f.growPlace), Rewarmup: f.growRewarmup}
 	if _, err := grow.ParseStrategy(f.growInit); err != nil {
 		return cfg, usagef("train: --grow-init: %v", err)
 	}
 	if _, err := grow.ParseOptimState(f.growOptState); err != nil {
 		return cfg, usagef("train: --grow-optim-state: %v", err)
+	}
+	if _, err := grow.ParseScale(f.growScale); err != nil {
+		return cfg, usagef("train: --grow-scale: %v", err)
+	}
+	if _, err := grow.ParsePlace(f.growPlace); err != nil {
+		return cfg, usagef("train: --grow-place: %v", err)
+	}
+	if !(f.growRewarmup >= 0 && f.growRewarmup < 1) {
+		return cfg, usagef("train: --grow-rewarmup must be a fraction of the steps in [0, 1), got %v", f.growRewarmup)
 	}
 	if from == 0 && plan.Strategy != grow.Random && plan.Strategy != grow.Zero {
 		plan.Strategy = grow.Random // nothing to copy from zero blocks
