@@ -32,9 +32,10 @@ type Progress struct {
 	have   bool      // a step has been seen
 	drawn  bool      // terminal: a progress line is on screen
 	shown  time.Time // when a line was last written
-	t0     time.Time // first step seen, for the ETA
+	t0     time.Time // first step seen since the start or the last expansion, for the ETA
 	step0  int64
 	flops0 float64
+	rebase bool // an expansion happened: the next step restarts the ETA's rate
 	// totalFLOPs, when known, makes the ETA follow the FLOP rate rather
 	// than the step rate, so it stays right when the model grows.
 	totalFLOPs float64
@@ -88,8 +89,8 @@ func (p *Progress) Emit(e Event) error {
 	now := p.Now()
 	switch e := e.(type) {
 	case StepEvent:
-		if !p.have {
-			p.t0, p.step0, p.flops0, p.have = now, e.Step, e.FLOPs, true
+		if !p.have || p.rebase {
+			p.t0, p.step0, p.flops0, p.have, p.rebase = now, e.Step, e.FLOPs, true, false
 		}
 		p.last = e
 		if e.ValLoss != nil {
@@ -112,6 +113,9 @@ func (p *Progress) Emit(e Event) error {
 		}
 		return p.notice(now, fmt.Sprintf("step %d: val loss %s", e.Step, fmtLoss(e.ValLoss)))
 	case GrowEvent:
+		// A shallow model's FLOP rate says little about the grown one's
+		// (small GEMMs, overheads), so the ETA measures the rate afresh.
+		p.rebase = true
 		return p.notice(now, fmt.Sprintf("step %d: grew from %d to %d blocks (%s)", e.Step, e.From, e.To, e.Init))
 	case CheckpointEvent:
 		return p.notice(now, fmt.Sprintf("step %d: checkpoint written to %s", e.Step, e.Path))
@@ -138,7 +142,7 @@ func (p *Progress) line(now time.Time) string {
 }
 
 // eta extrapolates the FLOP rate (when the run's total FLOPs are known) or
-// the step rate seen by this process.
+// the step rate seen by this process since its start or the last expansion.
 func (p *Progress) eta(now time.Time) string {
 	done := p.last.Step - p.step0
 	el := now.Sub(p.t0)

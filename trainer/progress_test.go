@@ -151,3 +151,28 @@ func TestProgressETAFollowsFLOPs(t *testing.T) {
 		t.Errorf("ETA by FLOPs wrong:\n%s", buf.String())
 	}
 }
+
+// After an expansion the ETA follows the grown model's rate, not the average
+// that the cheap shallow steps flatter.
+func TestProgressETARebasesAtGrowth(t *testing.T) {
+	p, buf, clock := newTestProgress(false, 100)
+	p.Interval = 0
+	// 80 steps of 1 FLOP at 10 FLOP/s, then 20 steps of 10 FLOPs at 1 FLOP/s.
+	p.SetTotalFLOPs(280)
+	flops := 0.0
+	for s := int64(1); s <= 80; s++ {
+		flops++
+		p.Emit(StepEvent{Step: s, FLOPs: flops, Layers: 1})
+		clock.t = clock.t.Add(100 * time.Millisecond)
+	}
+	p.Emit(GrowEvent{Step: 80, From: 1, To: 6, Init: "random"})
+	for s := int64(81); s <= 85; s++ {
+		flops += 10
+		p.Emit(StepEvent{Step: s, FLOPs: flops, Layers: 6})
+		clock.t = clock.t.Add(10 * time.Second)
+	}
+	// At step 85: 40 FLOPs in 40 s since step 81, 150 left.
+	if !strings.Contains(buf.String(), "step 85/100  loss 0.0000  depth 6  0 tok/s  ETA 2m30s") {
+		t.Errorf("ETA after growth wrong:\n%s", buf.String())
+	}
+}
