@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sproutml/sprout/internal/half"
 )
 
 // le builds little-endian bytes from a list of values, for hand-made files.
@@ -129,9 +131,9 @@ func TestRoundTrip(t *testing.T) {
 			for j, v := range w.Data {
 				switch w.Type {
 				case F16:
-					v = RoundF16(v)
+					v = half.RoundF16(v)
 				case BF16:
-					v = RoundBF16(v)
+					v = half.RoundBF16(v)
 				}
 				if g.Data[j] != v {
 					t.Errorf("%s[%d] = %g, want %g", g.Name, j, g.Data[j], v)
@@ -279,44 +281,5 @@ func TestWriteErrors(t *testing.T) {
 		if buf.Len() != 0 {
 			t.Errorf("%s: wrote %d bytes", c.name, buf.Len())
 		}
-	}
-}
-
-// TestHalf checks the half-precision conversions against the exact values:
-// every F16 and BF16 value survives float32, and the midpoint between two
-// neighbours rounds to the even one, anything off it to the nearer one.
-func TestHalf(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		if got := f32ToF16(f16ToF32(uint16(h))); got != uint16(h) {
-			t.Fatalf("F16 %#04x -> %#04x", h, got)
-		}
-		if got := f32ToBF16(bf16ToF32(uint16(h))); got != uint16(h) {
-			t.Fatalf("BF16 %#04x -> %#04x", h, got)
-		}
-	}
-	conv := []struct {
-		name string
-		to   func(float32) uint16
-		from func(uint16) float32
-		max  uint16
-	}{{"F16", f32ToF16, f16ToF32, 0x7bff}, {"BF16", f32ToBF16, bf16ToF32, 0x7f7f}}
-	for _, c := range conv {
-		for h := uint16(0); h < c.max; h++ {
-			a, b := c.from(h), c.from(h+1)
-			mid := float32((float64(a) + float64(b)) / 2)
-			even := h + h&1
-			if got := c.to(mid); got != even {
-				t.Fatalf("%s: midpoint of %#04x and %#04x -> %#04x", c.name, h, h+1, got)
-			}
-			if got := c.to(-math.Nextafter32(mid, 0)); got != 0x8000|h {
-				t.Fatalf("%s: below the midpoint of %#04x -> %#04x", c.name, h, got)
-			}
-			if got := c.to(math.Nextafter32(mid, float32(math.Inf(1)))); got != h+1 {
-				t.Fatalf("%s: above the midpoint of %#04x -> %#04x", c.name, h, got)
-			}
-		}
-	}
-	if f32ToF16(65520) != 0x7c00 || f32ToF16(65519.996) != 0x7bff || f32ToF16(1e-30) != 0 {
-		t.Error("F16 range ends wrong")
 	}
 }

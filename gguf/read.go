@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+
+	"github.com/sproutml/sprout/internal/half"
 )
 
 // File is a decoded GGUF file.
@@ -163,11 +165,11 @@ func decodeData(dst []float32, src []byte, t TensorType) {
 		}
 	case F16:
 		for i := range dst {
-			dst[i] = f16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+			dst[i] = half.F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 		}
 	case BF16:
 		for i := range dst {
-			dst[i] = bf16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+			dst[i] = half.BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
 		}
 	}
 }

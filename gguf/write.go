@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/sproutml/sprout/internal/half"
 )
 
 // KV is one metadata entry. Value holds a Go value of one of the types listed
@@ -73,9 +75,9 @@ func Write(w io.Writer, kv []KV, tensors []Tensor) error {
 			case F32:
 				e.u32(math.Float32bits(v))
 			case F16:
-				e.u16(f32ToF16(v))
+				e.u16(half.F32ToF16(v))
 			case BF16:
-				e.u16(f32ToBF16(v))
+				e.u16(half.F32ToBF16(v))
 			}
 		}
 		e.zeros(pad(e.n-start, align) - (e.n - start))

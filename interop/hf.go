@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -118,7 +119,7 @@ func FromHF(config []byte, tensors []safetensors.Tensor) (*nn.Model, error) {
 		if tg.m.transpose {
 			want = []int{tg.p.Cols(), tg.p.Rows()}
 		}
-		if !sameShape(t.Shape, want) {
+		if !slices.Equal(t.Shape, want) {
 			return nil, fmt.Errorf("interop: tensor %q has shape %v, but config.json makes it %v", t.Name, t.Shape, want)
 		}
 		if tg.m.transpose {
@@ -142,7 +143,7 @@ func FromHF(config []byte, tensors []safetensors.Tensor) (*nn.Model, error) {
 	}
 	if head != nil {
 		e := byHF[embed].p
-		if !sameShape(head.Shape, e.Shape) {
+		if !slices.Equal(head.Shape, e.Shape) {
 			return nil, fmt.Errorf("interop: tensor %q has shape %v, but config.json makes it %v", head.Name, head.Shape, e.Shape)
 		}
 		for i, v := range head.Data {
@@ -203,18 +204,6 @@ func untiedHint(arch string) string {
 		return "an untied GPT-2 head is not supported"
 	}
 	return "set tie_word_embeddings false for an untied head"
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // HFSource describes what ReadHF read.

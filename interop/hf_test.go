@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,7 +75,7 @@ func sameModel(t *testing.T, what string, a, b *nn.Model) {
 		t.Fatalf("%s: %d parameters, want %d", what, len(pb), len(pa))
 	}
 	for i := range pa {
-		if pa[i].Name != pb[i].Name || !sameShape(pa[i].Shape, pb[i].Shape) {
+		if pa[i].Name != pb[i].Name || !slices.Equal(pa[i].Shape, pb[i].Shape) {
 			t.Fatalf("%s: parameter %s %v, want %s %v", what, pb[i].Name, pb[i].Shape, pa[i].Name, pa[i].Shape)
 		}
 		for j := range pa[i].Data {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sort"
 	"testing"
+
+	"github.com/sproutml/sprout/internal/half"
 )
 
 // FuzzRead: no input makes the readers panic, the two read paths agree,
@@ -55,18 +57,18 @@ func FuzzRead(f *testing.F) {
 			if err := WriteAs(&buf, ts, meta, d); err != nil {
 				t.Fatalf("cannot write %s: %v", d, err)
 			}
-			half, _, err := Read(bytes.NewReader(buf.Bytes()))
-			if err != nil || len(half) != len(ts) {
+			back, _, err := Read(bytes.NewReader(buf.Bytes()))
+			if err != nil || len(back) != len(ts) {
 				t.Fatalf("cannot read what was written as %s: %v", d, err)
 			}
 			for i, x := range ts {
 				for j, v := range x.Data {
-					want := f16ToF32(f32ToF16(v))
+					want := half.F16ToF32(half.F32ToF16(v))
 					if d == BF16 {
-						want = bf16ToF32(f32ToBF16(v))
+						want = half.BF16ToF32(half.F32ToBF16(v))
 					}
-					if math.Float32bits(half[i].Data[j]) != math.Float32bits(want) {
-						t.Fatalf("%s round trip of %s[%d]: %v, want %v", d, x.Name, j, half[i].Data[j], want)
+					if math.Float32bits(back[i].Data[j]) != math.Float32bits(want) {
+						t.Fatalf("%s round trip of %s[%d]: %v, want %v", d, x.Name, j, back[i].Data[j], want)
 					}
 				}
 			}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"unicode/utf8"
+
+	"github.com/sproutml/sprout/internal/half"
 )
 
 // maxHeader is the largest header accepted, the limit of the reference
@@ -149,11 +151,11 @@ func appendConverted(dst []float32, b []byte, d DType) []float32 {
 		}
 	case F16:
 		for i := 0; i+2 <= len(b); i += 2 {
-			dst = append(dst, f16ToF32(binary.LittleEndian.Uint16(b[i:])))
+			dst = append(dst, half.F16ToF32(binary.LittleEndian.Uint16(b[i:])))
 		}
 	case BF16:
 		for i := 0; i+2 <= len(b); i += 2 {
-			dst = append(dst, bf16ToF32(binary.LittleEndian.Uint16(b[i:])))
+			dst = append(dst, half.BF16ToF32(binary.LittleEndian.Uint16(b[i:])))
 		}
 	}
 	return dst

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,25 +43,13 @@ func sameTensors(a, b []Tensor) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].Name != b[i].Name || !sameShape(a[i].Shape, b[i].Shape) || len(a[i].Data) != len(b[i].Data) {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Shape, b[i].Shape) || len(a[i].Data) != len(b[i].Data) {
 			return false
 		}
 		for j := range a[i].Data {
 			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
 				return false
 			}
-		}
-	}
-	return true
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
 		}
 	}
 	return true
@@ -315,53 +304,6 @@ func TestReadFileMissing(t *testing.T) {
 	_, _, err := ReadFile(filepath.Join(t.TempDir(), "nope.safetensors"))
 	if err == nil || !strings.Contains(err.Error(), "nope.safetensors") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-// TestF16AllValues checks every half-precision bit pattern against a
-// float64 evaluation of the IEEE 754 definition.
-func TestF16AllValues(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		sign := 1.0
-		if h&0x8000 != 0 {
-			sign = -1
-		}
-		exp := (h >> 10) & 0x1f
-		mant := float64(h & 0x3ff)
-		var want float64
-		switch exp {
-		case 0:
-			want = sign * mant * math.Pow(2, -24)
-		case 31:
-			if mant == 0 {
-				want = math.Inf(int(sign))
-			} else {
-				want = math.NaN()
-			}
-		default:
-			want = sign * (1 + mant/1024) * math.Pow(2, float64(exp-15))
-		}
-		got := f16ToF32(uint16(h))
-		switch {
-		case math.IsNaN(want):
-			if !math.IsNaN(float64(got)) {
-				t.Fatalf("f16 %#04x: got %v, want NaN", h, got)
-			}
-			if math.Float32bits(got)&0x7fffff != uint32(h&0x3ff)<<13 {
-				t.Fatalf("f16 %#04x: NaN payload lost: %#08x", h, math.Float32bits(got))
-			}
-		case float64(got) != want || math.Signbit(float64(got)) != (sign < 0):
-			t.Fatalf("f16 %#04x: got %v, want %v", h, got, want)
-		}
-	}
-}
-
-func TestBF16(t *testing.T) {
-	for _, v := range []float32{1, -3.140625, float32(math.Inf(-1)), 0, 1e38} {
-		b := uint16(math.Float32bits(v) >> 16)
-		if got := bf16ToF32(b); math.Float32bits(got) != math.Float32bits(v)&0xffff0000 {
-			t.Errorf("bf16(%v) = %v", v, got)
-		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sproutml/sprout/internal/half"
 )
 
 // Tensor is a named, shaped block of float32 values in row-major order.
@@ -62,9 +64,9 @@ func WriteAs(w io.Writer, tensors []Tensor, meta map[string]string, dtype DType)
 			case F32:
 				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 			case F16:
-				buf = binary.LittleEndian.AppendUint16(buf, f32ToF16(v))
+				buf = binary.LittleEndian.AppendUint16(buf, half.F32ToF16(v))
 			case BF16:
-				buf = binary.LittleEndian.AppendUint16(buf, f32ToBF16(v))
+				buf = binary.LittleEndian.AppendUint16(buf, half.F32ToBF16(v))
 			}
 		}
 	}

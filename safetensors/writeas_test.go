@@ -7,95 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sproutml/sprout/internal/half"
 )
-
-// TestF32ToF16 checks the rounding of float32 to half precision against the
-// exact half values: every half converts back to itself, the midpoint of two
-// neighbours goes to the even one, and anything off the midpoint goes to the
-// nearer one.
-func TestF32ToF16(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		f := f16ToF32(uint16(h))
-		if got := f32ToF16(f); got != uint16(h) { // NaNs included
-			t.Fatalf("half %#04x (%g) -> %#04x", h, f, got)
-		}
-	}
-	// Neighbours a < b among the positive finite halves (the step to
-	// infinity is checked below).
-	for h := uint16(0); h < 0x7bff; h++ {
-		a, b := f16ToF32(h), f16ToF32(h+1)
-		mid := float32((float64(a) + float64(b)) / 2) // exact: one more bit than a half
-		even := h
-		if h&1 == 1 {
-			even = h + 1
-		}
-		for _, s := range []float32{1, -1} {
-			sign := uint16(0)
-			if s < 0 {
-				sign = 0x8000
-			}
-			if got := f32ToF16(s * mid); got != sign|even {
-				t.Fatalf("midpoint of %#04x and %#04x (%g): got %#04x, want %#04x", h, h+1, mid, got, sign|even)
-			}
-			below := math.Nextafter32(mid, 0)
-			above := math.Nextafter32(mid, float32(math.Inf(1)))
-			if got := f32ToF16(s * below); got != sign|h {
-				t.Fatalf("just below the midpoint of %#04x and %#04x: got %#04x", h, h+1, got)
-			}
-			if got := f32ToF16(s * above); got != sign|(h+1) {
-				t.Fatalf("just above the midpoint of %#04x and %#04x: got %#04x", h, h+1, got)
-			}
-		}
-	}
-	for _, c := range []struct {
-		f    float32
-		want uint16
-	}{
-		{65504, 0x7bff}, {65519.996, 0x7bff}, {65520, 0x7c00}, {1e10, 0x7c00}, {-1e10, 0xfc00},
-		{float32(math.Inf(1)), 0x7c00}, {float32(math.Inf(-1)), 0xfc00},
-		{0x1p-25, 0}, {math.Nextafter32(0x1p-25, 1), 1}, {1e-30, 0}, {-1e-30, 0x8000},
-		{float32(math.Copysign(0, -1)), 0x8000},
-	} {
-		if got := f32ToF16(c.f); got != c.want {
-			t.Errorf("f32ToF16(%g) = %#04x, want %#04x", c.f, got, c.want)
-		}
-	}
-}
-
-func TestF32ToBF16(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		if got := f32ToBF16(bf16ToF32(uint16(h))); got != uint16(h) { // NaNs included
-			t.Fatalf("bf16 %#04x -> %#04x", h, got)
-		}
-	}
-	for h := uint16(0); h < 0x7f80; h += 7 {
-		a, b := bf16ToF32(h), bf16ToF32(h+1)
-		mid := float32((float64(a) + float64(b)) / 2)
-		even := h
-		if h&1 == 1 {
-			even = h + 1
-		}
-		if got := f32ToBF16(mid); got != even {
-			t.Fatalf("midpoint of %#04x and %#04x: got %#04x, want %#04x", h, h+1, got, even)
-		}
-		if got := f32ToBF16(math.Nextafter32(mid, 0)); got != h {
-			t.Fatalf("below the midpoint of %#04x: got %#04x", h, got)
-		}
-		if got := f32ToBF16(math.Nextafter32(mid, float32(math.Inf(1)))); got != h+1 {
-			t.Fatalf("above the midpoint of %#04x: got %#04x", h, got)
-		}
-	}
-	// A float32 NaN whose payload lies below bfloat16's bits stays a NaN.
-	if got := f32ToBF16(math.Float32frombits(0x7f800001)); got != 0x7fc0 {
-		t.Errorf("NaN 0x7f800001 -> %#04x, want 0x7fc0", got)
-	}
-	if got := f32ToF16(math.Float32frombits(0xff800001)); got != 0xfe00 {
-		t.Errorf("NaN 0xff800001 -> %#04x, want 0xfe00", got)
-	}
-	if got := f32ToBF16(math.MaxFloat32); got != 0x7f80 {
-		t.Errorf("MaxFloat32 -> %#04x, want +Inf", got)
-	}
-}
 
 func TestWriteAs(t *testing.T) {
 	ts := []Tensor{
@@ -128,9 +42,9 @@ func TestWriteAs(t *testing.T) {
 				want := ts[i].Data[j]
 				switch d {
 				case F16:
-					want = f16ToF32(f32ToF16(want))
+					want = half.F16ToF32(half.F32ToF16(want))
 				case BF16:
-					want = bf16ToF32(f32ToBF16(want))
+					want = half.BF16ToF32(half.F32ToBF16(want))
 				}
 				if math.Float32bits(v) != math.Float32bits(want) {
 					t.Errorf("%s: %s[%d] = %g, want %g", d, tt.Name, j, v, want)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -405,7 +406,7 @@ func CheckTensors(what string, got []safetensors.Tensor, want map[string][]int) 
 		if !ok {
 			return fmt.Errorf("checkpoint: %s tensor %q is missing", what, n)
 		}
-		if !equalShape(s, want[n]) {
+		if !slices.Equal(s, want[n]) {
 			return fmt.Errorf("checkpoint: %s tensor %q has shape %v but %v is expected", what, n, s, want[n])
 		}
 	}
@@ -420,16 +421,4 @@ func CheckTensors(what string, got []safetensors.Tensor, want map[string][]int) 
 		return fmt.Errorf("checkpoint: unexpected %s tensor %q (%d in all that the model does not have)", what, extra[0], len(extra))
 	}
 	return nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
