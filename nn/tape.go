@@ -74,9 +74,9 @@ type Tape struct {
 
 	vals []value
 	ops  []op
-	act  arena    // forward buffers
-	ints intArena // position ids and similar
-	pool pool     // activation gradients
+	act  arena[float32] // forward buffers
+	ints arena[int32]   // position ids and similar
+	pool pool           // activation gradients
 	loss V
 
 	moe moeState // routing record of the last forward (moe models)
@@ -375,20 +375,20 @@ func (t *Tape) backwardOp(o *op) {
 	}
 }
 
-// arena hands out float32 buffers; after reset, the i-th request gets the
-// buffer the i-th request got before when it is big enough.
-type arena struct {
-	bufs [][]float32
+// arena hands out buffers; after reset, the i-th request gets the buffer
+// the i-th request got before when it is big enough.
+type arena[T float32 | int32] struct {
+	bufs [][]T
 	n    int
 }
 
-func (a *arena) get(size int) []float32 {
+func (a *arena[T]) get(size int) []T {
 	if a.n < len(a.bufs) && cap(a.bufs[a.n]) >= size {
 		b := a.bufs[a.n][:size]
 		a.n++
 		return b
 	}
-	b := make([]float32, size)
+	b := make([]T, size)
 	if a.n < len(a.bufs) {
 		a.bufs[a.n] = b
 	} else {
@@ -398,30 +398,7 @@ func (a *arena) get(size int) []float32 {
 	return b
 }
 
-func (a *arena) reset() { a.n = 0 }
-
-type intArena struct {
-	bufs [][]int32
-	n    int
-}
-
-func (a *intArena) get(size int) []int32 {
-	if a.n < len(a.bufs) && cap(a.bufs[a.n]) >= size {
-		b := a.bufs[a.n][:size]
-		a.n++
-		return b
-	}
-	b := make([]int32, size)
-	if a.n < len(a.bufs) {
-		a.bufs[a.n] = b
-	} else {
-		a.bufs = append(a.bufs, b)
-	}
-	a.n++
-	return b
-}
-
-func (a *intArena) reset() { a.n = 0 }
+func (a *arena[T]) reset() { a.n = 0 }
 
 // pool recycles gradient buffers: get returns the smallest free buffer that
 // fits (best fit keeps the set of sizes stable from step to step).
