@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 // benchTrainResult is one `sprout bench train` measurement.
 type benchTrainResult struct {
+	Arch      string `json:"arch"`
 	Layers    int    `json:"layers"`
 	Dim       int    `json:"dim"`
 	Heads     int    `json:"heads"`
@@ -30,7 +32,7 @@ type benchTrainResult struct {
 	Kernel    string `json:"kernel"`
 
 	Params      int `json:"params"`
-	ParamsNoPos int `json:"params_nonpos"` // without the position embedding
+	ParamsNoPos int `json:"params_nonpos"` // a token's active parameters (moe: top-k experts), without the position embedding
 
 	Steps        int     `json:"steps"`        // timed steps
 	WarmupSteps  int     `json:"warmup_steps"` // untimed steps before them
@@ -53,10 +55,8 @@ type benchTrainResult struct {
 
 func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench train", "bench train [flags]", stdout)
-	layers := fs.Int("layers", 6, "blocks")
-	dim := fs.Int("dim", 256, "model width")
-	heads := fs.Int("heads", 8, "attention heads")
-	ctxLen := fs.Int("ctx", 256, "context length in tokens")
+	model := nn.Config{Vocab: 256, Layers: 6, Dim: 256, Heads: 8, Ctx: 256}
+	addModelFlags(fs, &model)
 	batch := fs.Int("batch", 16, "sequences per step")
 	workers := fs.Int("workers", 0, "workers (0: all cores)")
 	steps := fs.Int("steps", 20, "timed steps")
@@ -76,7 +76,6 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	if *workers < 0 {
 		return usagef("bench train: --workers must be >= 0, got %d", *workers)
 	}
-	model := nn.Config{Vocab: 256, Ctx: *ctxLen, Dim: *dim, Heads: *heads, Layers: *layers}
 	if err := model.Validate(); err != nil {
 		return usagef("bench train: %v", err)
 	}
@@ -109,11 +108,11 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	_, err = fmt.Fprintf(stdout, "sprout bench train: gpt2 L=%d d=%d heads=%d T=%d B=%d, %s, %d workers on %d cores, kernel %s\n"+
-		"params %d (non-positional %d); FLOPs/token %.2fM (6N+12LTd), %.2fM (exact)\n"+
+	_, err = fmt.Fprintf(stdout, "sprout bench train: %s L=%d d=%d heads=%d T=%d B=%d, %s, %d workers on %d cores, kernel %s\n"+
+		"params %d (active non-positional %d); FLOPs/token %.2fM (6N+12LTd), %.2fM (exact)\n"+
 		"step median %.1f ms (min %.1f) over %d steps after %d warm-up: %.0f tokens/s\n"+
 		"%.1f GFLOP/s = %.1f%% MFU (exact count: %.1f GFLOP/s = %.1f%%) of %.1f GFLOP/s peak (%d x %.1f)\n",
-		r.Layers, r.Dim, r.Heads, r.Ctx, r.Batch, r.Optimizer, r.Workers, r.Cores, r.Kernel,
+		r.Arch, r.Layers, r.Dim, r.Heads, r.Ctx, r.Batch, r.Optimizer, r.Workers, r.Cores, r.Kernel,
 		r.Params, r.ParamsNoPos, r.FLOPsPerToken/1e6, r.FLOPsPerTokenExact/1e6,
 		r.StepMedianMS, r.StepMinMS, r.Steps, r.WarmupSteps, r.TokensPerS,
 		r.GFLOPS, 100*r.MFU, r.GFLOPSExact, 100*r.MFUExact, r.PeakGFLOPS, r.Cores, r.PeakGFLOPS/float64(r.Cores))
@@ -160,10 +159,13 @@ func benchTrain(ctx context.Context, cfg trainer.Config, warm int) (*benchTrainR
 		B = cfg.Batch
 	}
 	n := nn.ParamCount(m)
-	nNoPos := n - m.Ctx*d
+	nNoPos := nn.ActiveParamCount(m)
+	if m.Arch == "" || m.Arch == nn.ArchGPT2 {
+		nNoPos -= m.Ctx * d // learned positions: no FLOPs
+	}
 	tokens := float64(B * T)
 	r := &benchTrainResult{
-		Layers: L, Dim: d, Heads: m.Heads, Ctx: T, Batch: B, Optimizer: cfg.Optimizer,
+		Arch: cmp.Or(m.Arch, nn.ArchGPT2), Layers: L, Dim: d, Heads: m.Heads, Ctx: T, Batch: B, Optimizer: cfg.Optimizer,
 		Workers: res.Summary.Workers, Cores: runtime.GOMAXPROCS(0), Kernel: res.Summary.Kernel,
 		Params: n, ParamsNoPos: nNoPos, Steps: len(dts), WarmupSteps: warm,
 		StepMedianMS: 1e3 * med, StepMinMS: 1e3 * dts[0], TokensPerS: tokens / med,

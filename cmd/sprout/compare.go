@@ -23,22 +23,8 @@ func init() {
 func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", "compare [flags]", stdout)
 	data := fs.String("data", "", "training text file, directory or .bin token file (default: the embedded corpus)")
-	arch := fs.String("arch", nn.ArchGPT2, "architecture: gpt2, llama or moe (the flags below as in sprout train)")
-	kvHeads := fs.Int("kv-heads", 0, "llama/moe: key/value heads (0: --heads)")
-	ropeBase := fs.Float64("rope-base", 0, "llama/moe: rotary embedding base (0: 10000)")
-	ffnHidden := fs.Int("ffn-hidden", 0, "llama/moe: SwiGLU hidden size, per expert for moe (0: 8/3 of --dim rounded up to 64)")
-	tiedHead := fs.Bool("tied-head", false, "llama/moe: tie the head to the token embedding")
-	experts := fs.Int("experts", 0, "moe: routed experts (0: 8)")
-	topK := fs.Int("top-k", 0, "moe: experts per token (0: 2)")
-	gate := fs.String("gate", "", "moe: softmax (default) or sigmoid")
-	sharedExperts := fs.Int("shared-experts", 0, "moe: experts every token goes through")
-	balance := fs.String("balance", "", "moe: aux (default), bias or none")
-	auxCoef := fs.Float64("aux-coef", 0, "moe: auxiliary-loss coefficient (0: 0.01)")
-	biasRate := fs.Float64("bias-rate", 0, "moe: bias balancing rate (0: 0.001)")
-	layers := fs.Int("layers", 6, "target depth in blocks (the baseline's depth)")
-	dim := fs.Int("dim", 128, "model width")
-	heads := fs.Int("heads", 4, "attention heads")
-	ctxLen := fs.Int("ctx", 128, "context length in tokens")
+	model := nn.Config{Vocab: 256, Layers: 6, Dim: 128, Heads: 4, Ctx: 128}
+	addModelFlags(fs, &model)
 	batch := fs.Int("batch", 16, "sequences per step")
 	steps := fs.Int("steps", 600, "optimizer steps of every run")
 	lr := fs.Float64("lr", 0, "peak learning rate (0: the optimizer's default)")
@@ -65,9 +51,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *title == "" {
-		*title = fmt.Sprintf("depth %d, d=%d", *layers, *dim)
-		if *arch != nn.ArchGPT2 {
-			*title = *arch + ", " + *title
+		*title = fmt.Sprintf("depth %d, d=%d", model.Layers, model.Dim)
+		if model.Arch != nn.ArchGPT2 {
+			*title = model.Arch + ", " + *title
 		}
 	}
 	if *replot != "" {
@@ -104,10 +90,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	e := compare.Experiment{
 		Base: trainer.Config{
-			Model: nn.Config{Arch: *arch, Vocab: 256, Ctx: *ctxLen, Dim: *dim, Heads: *heads, Layers: *layers,
-				KVHeads: *kvHeads, RopeBase: *ropeBase, FFNHidden: *ffnHidden, TiedHead: *tiedHead,
-				Experts: *experts, TopK: *topK, Gate: *gate, SharedExperts: *sharedExperts,
-				Balance: *balance, AuxCoef: *auxCoef, BiasRate: *biasRate},
+			Model:       model,
 			Data:        *data,
 			Batch:       *batch,
 			Steps:       *steps,

@@ -163,6 +163,26 @@ func TestBenchTrainCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "tokens/s") || !strings.Contains(stdout, "MFU") {
 		t.Errorf("table output: exit %d\n%s%s", code, stdout, stderr)
 	}
+
+	// moe: 6N counts the parameters a token goes through (its top-k
+	// experts, the shared one, the router), and there are no positions.
+	args = append([]string{"bench", "train", "--data", data, "--steps", "2", "--warmup-steps", "0", "--json",
+		"--arch", "moe", "--experts", "4", "--top-k", "1", "--shared-experts", "1", "--ffn-hidden", "32"}, tinyModelFlags...)
+	code, stdout, stderr = runSprout(args...)
+	if code != 0 {
+		t.Fatalf("moe: exit %d: %s", code, stderr)
+	}
+	r = benchTrainResult{}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("moe: not JSON: %v\n%s", err, stdout)
+	}
+	// Embedding and head V*d each, final RMSNorm d; per block two RMSNorm
+	// gains, attention 4d^2, router 4d, and 2 of the 5 experts at 3*d*F.
+	F := 32
+	active := 2*256*d + d + L*(2*d+4*d*d+4*d+2*3*d*F)
+	if r.Arch != "moe" || r.ParamsNoPos != active || r.Params != active+L*3*3*d*F {
+		t.Errorf("moe: arch %q, params %d, active %d; want %d active", r.Arch, r.Params, r.ParamsNoPos, active)
+	}
 }
 
 func TestBenchGEMMCommand(t *testing.T) {

@@ -49,8 +49,9 @@ const (
 type trainFlags struct {
 	fs *flag.FlagSet
 
-	data, dataFormat, arch                   string
-	layers, dim, heads, ctx, batch, steps    int
+	model                                    nn.Config
+	data, dataFormat                         string
+	batch, steps                             int
 	shard                                    int
 	growFrom, growAt, growInit, growOptState string
 	growScale, growPlace                     string
@@ -66,12 +67,6 @@ type trainFlags struct {
 	jsonOut                                  bool
 	sampleTokens                             int
 	temperature                              float64
-
-	// llama and moe
-	kvHeads, ffnHidden, experts, topK, sharedExperts int
-	ropeBase, auxCoef, biasRate                      float64
-	tiedHead                                         bool
-	gate, balance                                    string
 }
 
 func newTrainFlags(stdout io.Writer) *trainFlags {
@@ -81,22 +76,8 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.StringVar(&f.data, "data", "", "training text file, directory of text files, or .bin file of uint16 tokens (default: the embedded generated corpus)")
 	fs.StringVar(&f.dataFormat, "data-format", "", "data format: text or bin (default: by file extension)")
 	fs.Float64Var(&f.valFraction, "val-fraction", trainer.DefaultValFraction, "share of the data, taken from its end, that validates")
-	fs.StringVar(&f.arch, "arch", nn.ArchGPT2, "architecture: gpt2, llama (RMSNorm, RoPE, SwiGLU, grouped-query attention) or moe (llama with routed experts)")
-	fs.IntVar(&f.layers, "layers", defaultLayers, "depth in blocks (the target depth when growing)")
-	fs.IntVar(&f.dim, "dim", defaultDim, "model width")
-	fs.IntVar(&f.heads, "heads", defaultHeads, "attention heads (must divide --dim)")
-	fs.IntVar(&f.ctx, "ctx", defaultCtx, "context length in tokens")
-	fs.IntVar(&f.kvHeads, "kv-heads", 0, "llama/moe: key/value heads of grouped-query attention, dividing --heads (0: --heads)")
-	fs.Float64Var(&f.ropeBase, "rope-base", 0, "llama/moe: rotary embedding base (0: 10000)")
-	fs.IntVar(&f.ffnHidden, "ffn-hidden", 0, "llama/moe: SwiGLU hidden size, per expert for moe (0: 8/3 of --dim rounded up to a multiple of 64)")
-	fs.BoolVar(&f.tiedHead, "tied-head", false, "llama/moe: tie the output head to the token embedding")
-	fs.IntVar(&f.experts, "experts", 0, "moe: routed experts (0: 8)")
-	fs.IntVar(&f.topK, "top-k", 0, "moe: experts per token (0: 2, or 1 with one expert)")
-	fs.StringVar(&f.gate, "gate", "", "moe: gate: softmax (default; probabilities over all experts) or sigmoid (normalised over the selected, DeepSeek-V3)")
-	fs.IntVar(&f.sharedExperts, "shared-experts", 0, "moe: experts every token goes through")
-	fs.StringVar(&f.balance, "balance", "", "moe: load balancing: aux (default; auxiliary loss), bias (DeepSeek-V3's auxiliary-loss-free bias) or none")
-	fs.Float64Var(&f.auxCoef, "aux-coef", 0, "moe: auxiliary-loss coefficient with --balance aux (0: 0.01)")
-	fs.Float64Var(&f.biasRate, "bias-rate", 0, "moe: per-step bias update with --balance bias (0: 0.001)")
+	f.model = nn.Config{Layers: defaultLayers, Dim: defaultDim, Heads: defaultHeads, Ctx: defaultCtx}
+	addModelFlags(fs, &f.model)
 	fs.IntVar(&f.batch, "batch", defaultBatch, "sequences per optimizer step")
 	fs.IntVar(&f.steps, "steps", defaultSteps, "optimizer steps")
 	fs.IntVar(&f.shard, "shard", 1, "sequences per gradient shard (must divide --batch; results do not depend on --workers)")
@@ -133,10 +114,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 // config builds the run's config from the flags.
 func (f *trainFlags) config() (trainer.Config, error) {
 	cfg := trainer.Config{
-		Model: nn.Config{Arch: f.arch, Ctx: f.ctx, Dim: f.dim, Heads: f.heads, Layers: f.layers,
-			KVHeads: f.kvHeads, RopeBase: f.ropeBase, FFNHidden: f.ffnHidden, TiedHead: f.tiedHead,
-			Experts: f.experts, TopK: f.topK, Gate: f.gate, SharedExperts: f.sharedExperts,
-			Balance: f.balance, AuxCoef: f.auxCoef, BiasRate: f.biasRate},
+		Model:           f.model,
 		Data:            f.data,
 		DataFormat:      f.dataFormat,
 		ValFraction:     f.valFraction,
@@ -186,7 +164,7 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	if err != nil || from < 0 {
 		return cfg, usagef("train: --grow-from must be a depth (0, 1, ...) or off, got %q", f.growFrom)
 	}
-	plan := &grow.Plan{From: from, To: f.layers, Strategy: grow.Strategy(f.growInit), OptimState: grow.OptimState(f.growOptState),
+	plan := &grow.Plan{From: from, To: f.model.Layers, Strategy: grow.Strategy(f.growInit), OptimState: grow.OptimState(f.growOptState),
 		Scale: grow.Scale(f.growScale), Place: grow.Place(f.growPlace), Rewarmup: f.growRewarmup}
 	if _, err := grow.ParseStrategy(f.growInit); err != nil {
 		return cfg, usagef("train: --grow-init: %v", err)
