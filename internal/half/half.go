@@ -1,6 +1,3 @@
-// Package half converts between float32 and the two 16-bit floating-point
-// formats that model files use: IEEE 754 binary16 (F16) and bfloat16 (BF16).
-// The safetensors and gguf packages share it.
 package half
 
 import "math"
