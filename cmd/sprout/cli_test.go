@@ -195,6 +195,17 @@ func TestCLITrainAndTools(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "bits/byte") {
 		t.Errorf("eval (data from the checkpoint): exit %d, %q", code, stdout)
 	}
+	code, stdout, stderr = sprout(t, "eval", "--ckpt", ckpt, "--ablate", "--json")
+	var ab struct {
+		Loss     float64   `json:"loss"`
+		Ablation []float64 `json:"ablation"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &ab); code != 0 || err != nil || ab.Loss != ev["loss"].(float64) || len(ab.Ablation) != 2 {
+		t.Errorf("eval --ablate: exit %d, %v, %q %s", code, err, stdout, stderr)
+	}
+	if code, stdout, _ = sprout(t, "eval", "--ckpt", ckpt, "--ablate"); code != 0 || !strings.Contains(stdout, "without block 1: loss ") {
+		t.Errorf("eval --ablate: exit %d, %q", code, stdout)
+	}
 	code, stdout, stderr = sprout(t, "inspect", "--ckpt", ckpt)
 	for _, want := range []string{"2 blocks", "step 20,", "step 10: 1 -> 2 blocks (random)", "model.safetensors", "verified"} {
 		if code != 0 || !strings.Contains(stdout, want) {

@@ -20,6 +20,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	valFraction := fs.Float64("val-fraction", trainer.DefaultValFraction, "share of the data, from its end, that is evaluated (1: all of it)")
 	windows := fs.Int("windows", 256, "most validation windows of context+1 tokens, spread evenly over the split")
 	batch := fs.Int("batch", 8, "windows per forward pass")
+	ablate := fs.Bool("ablate", false, "also leave out each block in turn and report how much the loss rises without it (a block near 0 does no work)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -62,7 +63,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	source := ds.Source
 	win := trainer.EvalWindows(tokens, m.Ctx, *windows)
-	loss, err := trainer.Evaluate(m, win, *batch)
+	var loss float64
+	var ablation []float64
+	if *ablate {
+		loss, ablation, err = trainer.AblateBlocks(m, win, *batch)
+	} else {
+		loss, err = trainer.Evaluate(m, win, *batch)
+	}
 	if err != nil {
 		return err
 	}
@@ -72,11 +79,22 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		unit = "bits/token"
 	}
 	if *jsonOut {
-		return json.NewEncoder(stdout).Encode(map[string]any{
+		out := map[string]any{
 			"checkpoint": *ckpt, "data": source, "windows": len(win), "tokens": len(win) * m.Ctx,
 			"loss": loss, "bits_per_token": bits, "byte_level": m.Vocab == trainer.ByteVocab,
-		})
+		}
+		if *ablate {
+			out["ablation"] = ablation // loss rise without block i
+		}
+		return json.NewEncoder(stdout).Encode(out)
 	}
-	_, err = fmt.Fprintf(stdout, "loss %.4f  %.4f %s  (%d windows of %d tokens from %s)\n", loss, bits, unit, len(win), m.Ctx, source)
-	return err
+	if _, err = fmt.Fprintf(stdout, "loss %.4f  %.4f %s  (%d windows of %d tokens from %s)\n", loss, bits, unit, len(win), m.Ctx, source); err != nil {
+		return err
+	}
+	for i, d := range ablation {
+		if _, err = fmt.Fprintf(stdout, "without block %d: loss %+.4f\n", i, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
