@@ -2,7 +2,6 @@ package grow
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -18,20 +17,7 @@ func tinyConfig(layers int) nn.Config {
 // optimizer that has taken one step on every parameter.
 func trained(t *testing.T, from int) (*nn.Model, nn.Optimizer) {
 	t.Helper()
-	m, err := nn.NewModel(tinyConfig(from), 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, p := range m.Params() {
-		for i := range p.Data {
-			p.Data[i] += float32(rng.NormFloat64() * 0.05)
-			p.Grad[i] = float32(rng.NormFloat64())
-		}
-	}
-	opt := nn.NewAdamW(nn.AdamWConfig{})
-	opt.Step(m.Params(), 1e-3)
-	return m, opt
+	return trainedArch(t, tinyConfig(from))
 }
 
 func TestExpandShapesAndCounts(t *testing.T) {

@@ -381,31 +381,41 @@ func TestKVCacheMatchesForward(t *testing.T) {
 	for _, cfg := range []Config{tinyConfig(0), {Vocab: 17, Ctx: 12, Dim: 16, Heads: 4, Layers: 3, InitStd: 0.1}} {
 		m, _ := NewModel(cfg, 4)
 		rng := rand.New(rand.NewPCG(4, 4))
-		T := cfg.Ctx
-		tokens := randTokens(rng, T, cfg.Vocab)
-		full, err := m.Logits(tokens, 1, T)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := m.NewKVCache()
-		for p := 0; p < T; p++ {
-			got, err := m.DecodeStep(c, tokens[p])
-			if err != nil {
-				t.Fatal(err)
-			}
-			for v := range got {
-				w := full[p*cfg.Vocab+v]
-				if math.Abs(float64(got[v]-w)) > 1e-5*(1+math.Abs(float64(w))) {
-					t.Fatalf("pos %d logit %d: decode %v, full forward %v", p, v, got[v], w)
-				}
-			}
-		}
-		if _, err := m.DecodeStep(c, 0); err != ErrContextFull {
-			t.Fatalf("full cache: %v", err)
-		}
+		c := checkDecodeMatchesForward(t, m, rng)
 		c.Reset()
 		if _, err := m.DecodeStep(c, int32(cfg.Vocab)); err == nil {
 			t.Fatal("out-of-vocabulary token accepted")
 		}
 	}
+}
+
+// checkDecodeMatchesForward decodes random tokens one at a time with a
+// KV cache and checks every step's logits against one full forward pass,
+// then that a full cache refuses another token. It returns the cache.
+func checkDecodeMatchesForward(t *testing.T, m *Model, rng *rand.Rand) *KVCache {
+	t.Helper()
+	cfg := m.Config
+	T := cfg.Ctx
+	tokens := randTokens(rng, T, cfg.Vocab)
+	full, err := m.Logits(tokens, 1, T)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.NewKVCache()
+	for p := 0; p < T; p++ {
+		got, err := m.DecodeStep(c, tokens[p])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v := range got {
+			w := full[p*cfg.Vocab+v]
+			if math.Abs(float64(got[v]-w)) > 1e-5*(1+math.Abs(float64(w))) {
+				t.Fatalf("%+v: pos %d logit %d: decode %v, full forward %v", cfg, p, v, got[v], w)
+			}
+		}
+	}
+	if _, err := m.DecodeStep(c, 0); err != ErrContextFull {
+		t.Fatalf("full cache: %v", err)
+	}
+	return c
 }

@@ -590,28 +590,7 @@ func TestLlamaKVCacheMatchesForward(t *testing.T) {
 				randn(rng, b.Balance.Data, 0.3)
 			}
 		}
-		T := cfg.Ctx
-		tokens := randTokens(rng, T, cfg.Vocab)
-		full, err := m.Logits(tokens, 1, T)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := m.NewKVCache()
-		for p := 0; p < T; p++ {
-			got, err := m.DecodeStep(c, tokens[p])
-			if err != nil {
-				t.Fatal(err)
-			}
-			for v := range got {
-				w := full[p*cfg.Vocab+v]
-				if math.Abs(float64(got[v]-w)) > 1e-5*(1+math.Abs(float64(w))) {
-					t.Fatalf("%+v: pos %d logit %d: decode %v, full forward %v", cfg, p, v, got[v], w)
-				}
-			}
-		}
-		if _, err := m.DecodeStep(c, 0); err != ErrContextFull {
-			t.Fatalf("full cache: %v", err)
-		}
+		checkDecodeMatchesForward(t, m, rng)
 	}
 }
 
