@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,6 +30,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 600, "optimizer steps of every run")
 	lr := fs.Float64("lr", 0, "peak learning rate (0: the optimizer's default)")
 	optimizer := fs.String("optimizer", "adamw", "optimizer: adamw, muon or sgd")
+	weightDecay := fs.Float64("weight-decay", trainer.DefaultWeightDecay, "decoupled weight decay on matrices (0: none)")
 	warmup := fs.Float64("warmup", 0, "warmup fraction of the steps (0: 0.02)")
 	decay := fs.Float64("decay", 0, "WSD decay fraction of the steps (0: 0.10)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs")
@@ -80,6 +82,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if !(*growRewarmup >= 0 && *growRewarmup < 1) {
 		return usagef("compare: --grow-rewarmup must be a fraction of the steps in [0, 1), got %v", *growRewarmup)
 	}
+	if !(*weightDecay >= 0) || math.IsInf(*weightDecay, 0) {
+		return usagef("compare: --weight-decay must be a finite number >= 0, got %v", *weightDecay)
+	}
 	if *data != "" {
 		if _, err := os.Stat(*data); err != nil {
 			return fmt.Errorf("compare: --data: %w", err)
@@ -96,6 +101,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			Steps:       *steps,
 			Optimizer:   *optimizer,
 			LR:          *lr,
+			WeightDecay: orNone(*weightDecay),
 			Warmup:      *warmup,
 			Decay:       *decay,
 			Seed:        *seed,

@@ -112,6 +112,7 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"compare", "--tau-sweep", "0.8,2"}, 2, "tau \"2\""},
 		{[]string{"compare", "--dim", "16", "--heads", "3"}, 2, "heads"},
 		{[]string{"compare", "--layers", "1", "--variants", "fixed,1-copy"}, 2, "not below the target depth"},
+		{[]string{"compare", "--weight-decay", "-1"}, 2, "weight-decay"},
 		{[]string{"compare", "--bogus"}, 2, "bogus"},
 		{[]string{"compare", "extra"}, 2, "unexpected argument"},
 		{[]string{"compare", "--data", filepath.Join(t.TempDir(), "missing.txt")}, 1, "missing.txt"},
