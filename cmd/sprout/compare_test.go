@@ -223,3 +223,31 @@ func TestBenchUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// --weight-decay reaches the runs: the same tiny comparison without weight
+// decay ends at another loss than with a strong one.
+func TestCompareWeightDecay(t *testing.T) {
+	data := compareCorpus(t)
+	loss := func(wd string) float64 {
+		args := append([]string{"compare", "--data", data, "--steps", "8", "--eval-every", "8", "--eval-windows", "4",
+			"--variants", "fixed", "--weight-decay", wd, "--json"}, tinyModelFlags...)
+		code, stdout, stderr := runSprout(args...)
+		if code != 0 {
+			t.Fatalf("--weight-decay %s: exit %d\n%s", wd, code, stderr)
+		}
+		var r struct {
+			FinalValLoss float64 `json:"final_val_loss"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, stdout)
+		}
+		return r.FinalValLoss
+	}
+	none, strong, again := loss("0"), loss("5"), loss("0")
+	if none != again {
+		t.Fatalf("two runs with --weight-decay 0 differ: %v, %v", none, again)
+	}
+	if none == strong {
+		t.Errorf("--weight-decay 0 and 5 give the same final loss %v: the flag does not reach the runs", none)
+	}
+}
