@@ -35,5 +35,6 @@
 // malformed input. What Decode accepts, Write writes back byte for byte
 // (FuzzGGUF checks it).
 //
-// The package is a leaf: it imports nothing else from sprout.
+// The package imports nothing else from sprout but internal/half (the
+// 16-bit float conversions).
 package gguf

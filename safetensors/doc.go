@@ -18,5 +18,6 @@
 // of the header is validated before any tensor data is trusted, and malformed
 // input of any kind returns an error, never a panic.
 //
-// The package is a leaf: it imports nothing else from sprout.
+// The package imports nothing else from sprout but internal/half (the
+// 16-bit float conversions).
 package safetensors

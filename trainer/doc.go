@@ -4,12 +4,14 @@
 // reports events; it owns the clock and the files.
 //
 // Run(ctx, cfg, sink) trains per a Config and returns a Result; Resume
-// continues a checkpointed run bit for bit; LoadModel, Evaluate, Generate and
-// GrowCheckpoint serve the command line (sample, eval, grow, inspect).
+// continues a checkpointed run bit for bit; LoadModel, Evaluate, AblateBlocks,
+// Generate, GrowCheckpoint and StartCheckpoint serve the command line (sample,
+// eval, grow, inspect, import).
 //
 // The pieces, one file each:
 //
-//   - config.go: the run's Config, its Defaults and Validate.
+//   - config.go: the run's Config, its Defaults and Validate, and each
+//     optimizer's default learning rate (DefaultLR).
 //   - trainer.go: the loop. Each step: growth if due (checkpoints just before,
 //     to PreGrowDir, and just after), a batch of windows, sharded forward and
 //     backward, gradient clipping, the optimizer step (then, for a moe model
@@ -30,13 +32,17 @@
 //   - resume.go: Resume, LoadModel, GrowCheckpoint.
 //   - start.go: StartCheckpoint, the step-0 checkpoint of a run that starts
 //     from given weights (an imported model) for Resume to train.
-//   - optim.go: the optimizers (AdamW, Muon, SGD), their default learning
-//     rates, and their state as "<param>.<key>" tensors.
+//   - optim.go: the optimizers (AdamW, Muon, SGD) and their state as
+//     "<param>.<key>" tensors.
+//   - ablate.go: AblateBlocks, each block's contribution to the validation
+//     loss (sprout eval --ablate).
 //   - generate.go: sampling with the model's key/value cache.
 //   - data.go, sampler.go: the byte-level tokenizer, datasets from a text
 //     file, a directory or a uint16 token file (.bin), the train/validation
 //     split, seeded training windows whose state resumes exactly, and the
 //     fixed validation windows.
+//   - rng.go: the seeded generators (one stream per use) and their saved
+//     state.
 //   - corpus.go: the embedded default corpus, a synthetic language generated
 //     from a seed (see GenerateCorpus).
 //   - schedule.go: WSD, cosine and constant learning-rate schedules.

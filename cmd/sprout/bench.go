@@ -24,7 +24,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, "Usage: sprout bench gemm|train [flags]")
 		fmt.Fprintln(stdout, "\n  gemm   asm.Sgemm GFLOP/s and % of the measured FMA peak, next to gonum's Sgemm")
-		fmt.Fprintln(stdout, "  train  training tokens/s and model-FLOPs utilisation of a fixed-depth GPT")
+		fmt.Fprintln(stdout, "  train  training tokens/s and model-FLOPs utilisation of a fixed-depth model (gpt2, llama or moe)")
 		fmt.Fprintln(stdout, "\nRun 'sprout bench gemm -h' or 'sprout bench train -h' for their flags.")
 		return flag.ErrHelp
 	}

@@ -56,7 +56,7 @@ type benchTrainResult struct {
 func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench train", "bench train [flags]", stdout)
 	model := nn.Config{Vocab: 256, Layers: 6, Dim: 256, Heads: 8, Ctx: 256}
-	addModelFlags(fs, &model)
+	addModelFlags(fs, &model, "depth in blocks")
 	batch := fs.Int("batch", 16, "sequences per step")
 	workers := fs.Int("workers", 0, "workers (0: all cores)")
 	steps := fs.Int("steps", 20, "timed steps")

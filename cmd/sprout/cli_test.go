@@ -90,7 +90,16 @@ func TestMain(m *testing.M) {
 // sprout runs the binary and returns its exit code, stdout and stderr.
 func sprout(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return sproutEnv(t, nil, args...)
+}
+
+// sproutEnv is sprout with extra environment variables ("KEY=value").
+func sproutEnv(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	cmd := sproutCommand(args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -360,6 +369,26 @@ func TestCLIHelp(t *testing.T) {
 	}
 	if !strings.Contains(stdout, `(default "runs/latest")`) {
 		t.Errorf("train -h does not show the default output directory")
+	}
+}
+
+func TestCLIUsageAndKernelEnv(t *testing.T) {
+	if code, stdout, stderr := sprout(t); code != 2 || stdout != "" || !strings.Contains(stderr, "Usage: sprout COMMAND") {
+		t.Errorf("bare sprout: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr", code, stdout, stderr)
+	}
+	if code, stdout, _ := sprout(t, "help"); code != 0 || !strings.Contains(stdout, "Commands:") {
+		t.Errorf("sprout help: exit %d, stdout %q", code, stdout)
+	}
+	if code, stdout, _ := sprout(t, "version", "-h"); code != 0 || strings.Contains(stdout, "Flags:") {
+		t.Errorf("version -h: exit %d, stdout %q; want no empty flag list", code, stdout)
+	}
+	code, stdout, stderr := sproutEnv(t, []string{"SPROUT_KERNEL=bogus"}, "version")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "SPROUT_KERNEL=bogus cannot run here") {
+		t.Errorf("SPROUT_KERNEL=bogus: exit %d, stdout %q, stderr %q; want exit 2 naming the variable", code, stdout, stderr)
+	}
+	code, stdout, stderr = sproutEnv(t, []string{"SPROUT_KERNEL=generic"}, "version")
+	if code != 0 || !strings.Contains(stdout, "kernel:   generic") {
+		t.Errorf("SPROUT_KERNEL=generic: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 

@@ -25,7 +25,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", "compare [flags]", stdout)
 	data := fs.String("data", "", "training text file, directory or .bin token file (default: the embedded corpus)")
 	model := nn.Config{Vocab: 256, Layers: 6, Dim: 128, Heads: 4, Ctx: 128}
-	addModelFlags(fs, &model)
+	addModelFlags(fs, &model, "target depth in blocks (the fixed run's depth, and every progressive run's after growth)")
 	batch := fs.Int("batch", 16, "sequences per step")
 	steps := fs.Int("steps", 600, "optimizer steps of every run")
 	lr := fs.Float64("lr", 0, "peak learning rate (0: the optimizer's default)")

@@ -1,5 +1,3 @@
-// Command sprout trains transformer language models on CPUs with zero/one-layer
-// progressive depth training. Run `sprout help` for the commands.
 package main
 
 import (
@@ -8,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/sproutml/sprout/asm"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -37,7 +37,11 @@ func main() {
 // success, 1 on failure, 2 on a usage error, 130 when Ctrl-C stopped a run
 // (after it wrote its checkpoint).
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
 				return exitCode(c.run([]string{"-h"}, stdout, stderr), stderr)
@@ -51,7 +55,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sprout: unknown command %q (run 'sprout help' for the list)\n", args[0])
 		return 2
 	}
+	if err := checkKernelEnv(); err != nil {
+		return exitCode(err, stderr)
+	}
 	return exitCode(c.run(args[1:], stdout, stderr), stderr)
+}
+
+// checkKernelEnv refuses a SPROUT_KERNEL that this build cannot run here.
+// The asm package then only warns and keeps the best path, which suits a
+// library; a benchmark that silently ran another path would mislead.
+func checkKernelEnv() error {
+	env := strings.TrimSpace(os.Getenv("SPROUT_KERNEL"))
+	if env == "" || slices.Contains(asm.Supported(), env) {
+		return nil
+	}
+	return usagef("SPROUT_KERNEL=%s cannot run here; unset it or use one of: %s", env, strings.Join(asm.Supported(), ", "))
 }
 
 func exitCode(err error, stderr io.Writer) int {
@@ -91,8 +109,13 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fs.SetOutput(stdout)
-		fmt.Fprintf(stdout, "Usage: sprout %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintf(stdout, "Usage: sprout %s\n", synopsis)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(stdout, "\nFlags:")
+			fs.PrintDefaults()
+		}
 		fs.SetOutput(io.Discard)
 	}
 	return fs

@@ -8,13 +8,13 @@ import (
 
 // addModelFlags registers the model flags that train, compare and bench
 // train share on fs, writing into c; the size flags start at the defaults
-// c holds when called.
-func addModelFlags(fs *flag.FlagSet, c *nn.Config) {
+// c holds when called. layersHelp describes --layers.
+func addModelFlags(fs *flag.FlagSet, c *nn.Config, layersHelp string) {
 	if c.Arch == "" {
 		c.Arch = nn.ArchGPT2
 	}
 	fs.StringVar(&c.Arch, "arch", c.Arch, "architecture: gpt2, llama (RMSNorm, RoPE, SwiGLU, grouped-query attention) or moe (llama with routed experts)")
-	fs.IntVar(&c.Layers, "layers", c.Layers, "depth in blocks (the target depth when growing)")
+	fs.IntVar(&c.Layers, "layers", c.Layers, layersHelp)
 	fs.IntVar(&c.Dim, "dim", c.Dim, "model width")
 	fs.IntVar(&c.Heads, "heads", c.Heads, "attention heads (must divide --dim)")
 	fs.IntVar(&c.Ctx, "ctx", c.Ctx, "context length in tokens")

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	commands["train"] = command{"train a model (no flags: the 3-minute progressive main job on the embedded corpus)", runTrain}
+	commands["train"] = command{"train a model (no flags: the progressive main job on the embedded corpus, 2-3 minutes on two cores)", runTrain}
 }
 
 // The main job: what `sprout train` runs with no flags. A byte-level GPT
@@ -77,7 +77,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.StringVar(&f.dataFormat, "data-format", "", "data format: text or bin (default: by file extension)")
 	fs.Float64Var(&f.valFraction, "val-fraction", trainer.DefaultValFraction, "share of the data, taken from its end, that validates")
 	f.model = nn.Config{Layers: defaultLayers, Dim: defaultDim, Heads: defaultHeads, Ctx: defaultCtx}
-	addModelFlags(fs, &f.model)
+	addModelFlags(fs, &f.model, "depth in blocks (the target depth when growing)")
 	fs.IntVar(&f.batch, "batch", defaultBatch, "sequences per optimizer step")
 	fs.IntVar(&f.steps, "steps", defaultSteps, "optimizer steps")
 	fs.IntVar(&f.shard, "shard", 1, "sequences per gradient shard (must divide --batch; results do not depend on --workers)")

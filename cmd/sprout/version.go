@@ -54,7 +54,11 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "sprout %s\n", version())
 	fmt.Fprintf(stdout, "go:       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(stdout, "kernel:   %s (supported: %s)\n", asm.Kernel(), strings.Join(asm.Supported(), ", "))
-	fmt.Fprintf(stdout, "cpu:      %s, %d logical cores\n", strings.TrimSpace(cpuid.CPU.BrandName), runtime.NumCPU())
+	brand := strings.TrimSpace(cpuid.CPU.BrandName)
+	if brand == "" {
+		brand = "unknown (not detected; noasm builds of cpuid detect nothing on x86)"
+	}
+	fmt.Fprintf(stdout, "cpu:      %s, %d logical cores\n", brand, runtime.NumCPU())
 	fmt.Fprintf(stdout, "features: %s\n", strings.Join(simdFeatures(), " "))
 	return nil
 }
