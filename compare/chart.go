@@ -24,7 +24,14 @@ type ChartOptions struct {
 // against cumulative training FLOPs and against wall time, one line per run
 // (the baseline thicker, runs on another schedule dashed), each expansion
 // marked by a triangle on its run's line.
-func (r *Report) WriteChart(w io.Writer, opt ChartOptions) error {
+func (r *Report) WriteChart(w io.Writer, opt ChartOptions) (err error) {
+	// gonum's plot panics on data it cannot lay out; a chart is never worth
+	// a crash that loses the tables written beside it.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("compare: chart: cannot draw these values: %v", p)
+		}
+	}()
 	if opt.Width <= 0 {
 		opt.Width = 1200
 	}
@@ -173,8 +180,27 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 		pad := 0.04 * (hi - lo)
 		p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	}
+	p.Y.Min, p.Y.Max = openRange(p.Y.Min, p.Y.Max)
 	p.X.Min = 0
+	p.X.Max = max(p.X.Max, 0)
+	p.X.Min, p.X.Max = openRange(p.X.Min, p.X.Max)
 	return p, nil
+}
+
+// openRange widens an axis range that is empty, or too narrow for float64 to
+// tell its ends apart at their magnitude (a flat curve, a hand-edited
+// report): gonum's axes panic on such a range.
+func openRange(lo, hi float64) (float64, float64) {
+	if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return lo, hi // gonum's autoscale decides; not reached with finite data
+	}
+	mag := max(math.Abs(lo), math.Abs(hi))
+	if hi-lo > 1e-9*mag && hi-lo > 1e-300 {
+		return lo, hi
+	}
+	w := max(0.05*mag, 0.05)
+	mid := lo/2 + hi/2
+	return mid - w, mid + w
 }
 
 // interpolate is the curve's y at x (clamped to its ends), so an expansion

@@ -179,18 +179,19 @@ func replotCompare(path, out, title string, tolerance float64, jsonOut bool, std
 	return nil
 }
 
-// writeCompareOutputs writes the chart, the table (text and Markdown) and
-// the JSON Lines into dir, each through a temporary file renamed into place
-// so that an existing file is never left half-written.
+// writeCompareOutputs writes the JSON Lines, the table (text and Markdown)
+// and the chart into dir, each through a temporary file renamed into place
+// so that an existing file is never left half-written. The data goes first:
+// a chart that cannot be drawn must not cost the runs' results.
 func writeCompareOutputs(dir string, rep *compare.Report, title string) error {
 	outputs := []struct {
 		name  string
 		write func(io.Writer) error
 	}{
-		{"compare.png", func(w io.Writer) error { return rep.WriteChart(w, compare.ChartOptions{Title: title}) }},
+		{"compare.jsonl", rep.WriteJSONL},
 		{"compare.txt", rep.WriteTable},
 		{"compare.md", rep.WriteMarkdown},
-		{"compare.jsonl", rep.WriteJSONL},
+		{"compare.png", func(w io.Writer) error { return rep.WriteChart(w, compare.ChartOptions{Title: title}) }},
 	}
 	for _, o := range outputs {
 		var buf bytes.Buffer

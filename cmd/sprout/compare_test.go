@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sproutml/sprout/compare"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -249,5 +250,21 @@ func TestCompareWeightDecay(t *testing.T) {
 	}
 	if none == strong {
 		t.Errorf("--weight-decay 0 and 5 give the same final loss %v: the flag does not reach the runs", none)
+	}
+}
+
+// A chart that cannot be drawn (here: no evaluation points) still leaves
+// the runs' data and tables written.
+func TestCompareOutputsDataBeforeChart(t *testing.T) {
+	dir := t.TempDir()
+	rep := &compare.Report{Runs: []compare.Run{{Name: "fixed"}}, Baseline: 0}
+	err := writeCompareOutputs(dir, rep, "t")
+	if err == nil || !strings.Contains(err.Error(), "compare.png") {
+		t.Fatalf("err = %v, want a chart error", err)
+	}
+	for _, name := range []string{"compare.jsonl", "compare.txt", "compare.md"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s not written: %v", name, err)
+		}
 	}
 }
