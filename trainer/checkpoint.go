@@ -51,11 +51,22 @@ func hook(stage string) error {
 	return nil
 }
 
-// backupPath is where the previous checkpoint waits during a swap.
-func backupPath(dir string) string { return dir + ".old" }
+// backupPath is where the previous checkpoint waits during a swap. The
+// name is hidden and sprout's own, so that it never meets a directory of the
+// user's (a user's "dir.old" is theirs, never deleted or loaded).
+func backupPath(dir string) string { return beside(dir, ".sprout-old") }
 
-// tempPrefix names the scratch directories of saves to dir.
-func tempPrefix(dir string) string { return "." + filepath.Base(dir) + ".tmp-" }
+// trashPath is where a backup is renamed to be deleted.
+func trashPath(dir string) string { return beside(dir, ".sprout-trash") }
+
+// tempPrefix names the scratch directories of saves to dir; os.MkdirTemp
+// appends digits.
+func tempPrefix(dir string) string { return "." + filepath.Base(dir) + ".sprout-tmp-" }
+
+// beside is the hidden name "."+base(dir)+suffix in dir's parent.
+func beside(dir, suffix string) string {
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+suffix)
+}
 
 // SaveCheckpoint writes c to the directory dir atomically: a kill or power
 // loss at any moment leaves either the previous checkpoint or the new one
@@ -64,15 +75,20 @@ func tempPrefix(dir string) string { return "." + filepath.Base(dir) + ".tmp-" }
 // The protocol: finish or undo any interrupted earlier swap (see
 // LoadCheckpoint); write every file into a fresh temporary directory beside
 // dir, fsync each file and then the directory; move the old dir aside to
-// dir+".old"; rename the temporary directory to dir; fsync the parent after
-// each rename; finally move dir+".old" out of the way and delete it. So
-// dir, when it exists, is always complete; when it does not, dir+".old" is.
+// the backup ".NAME.sprout-old" beside it; rename the temporary directory to
+// dir; fsync the parent after each rename; finally move the backup out of
+// the way and delete it. So dir, when it exists, is always complete; when
+// it does not, the backup is.
 //
 // It fills in c.Manifest's Format, Files and Digest. An existing dir that
-// is neither empty nor a checkpoint is left alone and reported as an error.
-// Concurrent saves to the same dir are not supported.
+// is neither empty nor a checkpoint is left alone and reported as an error;
+// an existing checkpoint is replaced (callers that must not replace one
+// check first). Concurrent saves to the same dir are not supported.
 func SaveCheckpoint(dir string, c *Checkpoint) error {
 	dir = filepath.Clean(dir)
+	if err := checkName(dir); err != nil {
+		return err
+	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -220,8 +236,7 @@ func swapIn(tmp, dir string) error {
 // renaming it to a scratch name, so that an interrupted delete never leaves a
 // half-deleted directory under a name that means something.
 func discard(dir string) error {
-	path := backupPath(dir)
-	trash := filepath.Join(filepath.Dir(dir), tempPrefix(dir)+"trash")
+	path, trash := backupPath(dir), trashPath(dir)
 	os.RemoveAll(trash)
 	if err := os.Rename(path, trash); err != nil {
 		return fmt.Errorf("checkpoint: removing %s: %w", path, err)
@@ -240,14 +255,15 @@ func discard(dir string) error {
 
 // recoverSwap finishes a swap that a crash interrupted: with dir missing,
 // the backup is the last good checkpoint and goes back in place; with both
-// present, the backup is stale.
+// present, the backup is stale. Only a checkpoint is ever restored or
+// deleted.
 func recoverSwap(dir string) error {
 	old := backupPath(dir)
 	if _, err := os.Lstat(old); err != nil {
 		return nil
 	}
-	if !isCheckpointDir(old) {
-		return fmt.Errorf("checkpoint: %s exists but is not a checkpoint; move it away to save to %s", old, dir)
+	if err := checkBackup(dir); err != nil {
+		return err
 	}
 	if _, err := os.Lstat(dir); err == nil {
 		return discard(dir)
@@ -282,20 +298,149 @@ func replaceable(dir string) error {
 	return nil
 }
 
+// CheckpointExistsError reports a checkpoint found where a new run (or
+// GrowCheckpoint) would write, which it may not replace unless asked to
+// (Config.Replace).
+type CheckpointExistsError struct {
+	Dir  string // the directory the caller would write
+	Step int64  // the step of the checkpoint there; -1 when unreadable
+}
+
+func (e *CheckpointExistsError) Error() string {
+	return fmt.Sprintf("trainer: %s already holds a checkpoint (%s): resume it, set Replace to replace it, or choose another output directory", e.Dir, e.Detail())
+}
+
+// Detail describes the checkpoint found, e.g. "step 20 of another run".
+func (e *CheckpointExistsError) Detail() string {
+	if e.Step < 0 {
+		return "of another run"
+	}
+	return fmt.Sprintf("step %d of another run", e.Step)
+}
+
+// checkTarget reports, before any work is done, what would make a later
+// SaveCheckpoint(dir) fail or replace what it must not: a name that cannot
+// be renamed, a parent that cannot be created or written, a non-checkpoint
+// at dir or at its backup path, and a checkpoint there (unless replace). A
+// checkpoint at the backup path with dir missing (an interrupted swap)
+// counts as a checkpoint at dir.
+func checkTarget(dir string, replace bool) error {
+	dir = filepath.Clean(dir)
+	if err := checkName(dir); err != nil {
+		return err
+	}
+	if err := probeParent(dir); err != nil {
+		return err
+	}
+	if err := replaceable(dir); err != nil {
+		return err
+	}
+	if err := checkBackup(dir); err != nil {
+		return err
+	}
+	if held := heldCheckpoint(dir); held != "" && !replace {
+		return &CheckpointExistsError{Dir: dir, Step: checkpointStep(held)}
+	}
+	return nil
+}
+
+// heldCheckpoint returns the directory holding dir's current checkpoint:
+// dir, its backup when an interrupted swap left dir missing, or "" for none.
+func heldCheckpoint(dir string) string {
+	if isCheckpointDir(dir) {
+		return dir
+	}
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) && isCheckpointDir(backupPath(dir)) {
+		return backupPath(dir)
+	}
+	return ""
+}
+
+// checkpointStep reads the step from dir's manifest, or -1.
+func checkpointStep(dir string) int64 {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return -1
+	}
+	m, err := ParseManifest(b)
+	if err != nil {
+		return -1
+	}
+	return m.Step
+}
+
+// probeParent creates dir's parent and a scratch directory in it, where a
+// save will create its own, and removes the scratch again.
+func probeParent(dir string) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("checkpoint: cannot create the parent of %s: %w", dir, err)
+	}
+	tmp, err := os.MkdirTemp(parent, tempPrefix(dir))
+	if err != nil {
+		return fmt.Errorf("checkpoint: cannot write %s: %w", dir, err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// checkBackup reports an error when something other than a checkpoint sits
+// at dir's backup path: it is nobody's backup, so it is neither deleted nor
+// loaded.
+func checkBackup(dir string) error {
+	old := backupPath(dir)
+	if _, err := os.Lstat(old); err != nil || isCheckpointDir(old) {
+		return nil
+	}
+	return fmt.Errorf("checkpoint: %s exists but is not a checkpoint; move it away to save to %s", old, dir)
+}
+
+// isCheckpointDir reports whether dir is a directory (not a link to one)
+// holding a manifest.
 func isCheckpointDir(dir string) bool {
+	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+		return false
+	}
 	st, err := os.Lstat(filepath.Join(dir, ManifestFile))
 	return err == nil && st.Mode().IsRegular()
 }
 
-// removeTemps deletes scratch directories that killed saves to dir left.
+// checkName rejects a dir (cleaned) that a swap cannot rename: ".", ".."
+// and the root.
+func checkName(dir string) error {
+	switch filepath.Base(dir) {
+	case ".", "..", string(filepath.Separator):
+		return fmt.Errorf("checkpoint: cannot write a checkpoint to %q: a checkpoint is swapped in by renaming, so it needs a directory of its own (for example %s)",
+			dir, filepath.Join(dir, "run"))
+	}
+	return nil
+}
+
+// removeTemps deletes scratch directories that killed saves to dir left,
+// and a backup whose deletion was interrupted. A temporary directory's name
+// is the prefix and MkdirTemp's digits, nothing else, so that the scratch of
+// a directory named like "NAME.sprout-tmp-x" is not mistaken for NAME's.
 func removeTemps(dir string) {
 	parent, prefix := filepath.Dir(dir), tempPrefix(dir)
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+		digits, ok := strings.CutPrefix(e.Name(), prefix)
+		if ok && e.IsDir() && allDigits(digits) {
 			os.RemoveAll(filepath.Join(parent, e.Name()))
 		}
 	}
+	os.RemoveAll(trashPath(dir))
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // syncDir fsyncs a directory so that renames and creations in it are
@@ -315,10 +460,11 @@ func syncDir(path string) error {
 // LoadCheckpoint reads the checkpoint in dir, verifying the manifest, the
 // size and SHA-256 of every file it lists, and the safetensors files.
 //
-// Recovery rule: if dir does not exist but dir+".old" does, a save was
-// interrupted after moving the previous checkpoint aside, and dir+".old" is
-// loaded instead (the next SaveCheckpoint puts it back). Any other problem
-// is an error naming the file.
+// Recovery rule: if dir does not exist but its backup ".NAME.sprout-old"
+// beside it is a checkpoint, a save was interrupted after moving the
+// previous checkpoint aside, and the backup is loaded instead (the next
+// SaveCheckpoint puts it back). Any other problem is an error naming the
+// file.
 func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	dir = filepath.Clean(dir)
 	path := dir

@@ -399,6 +399,42 @@ func TestCheckpointRecoveryRule(t *testing.T) {
 	}
 }
 
+// TestCheckpointUserOldDir: a user's own directory named like a backup
+// ("X.old", here a run moved aside) is never deleted by saves to X, nor
+// loaded in X's place; an interrupted swap beside it still recovers.
+func TestCheckpointUserOldDir(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "run")
+	if err := SaveCheckpoint(dir, testCheckpoint(1)); err != nil {
+		t.Fatal(err)
+	}
+	mine := dir + ".old"
+	if err := os.Rename(dir, mine); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCheckpoint(dir); err == nil {
+		t.Error("loaded the user's run.old for a missing run")
+	}
+	for _, step := range []int64{2, 3} { // the second save swaps
+		if err := SaveCheckpoint(dir, testCheckpoint(step)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saveWithHook(t, dir, testCheckpoint(4), "old moved aside", true)
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the crash should have left the target missing")
+	}
+	if got := stepOf(t, dir); got != 3 {
+		t.Errorf("interrupted swap: loaded step %d, want the backup's 3", got)
+	}
+	if err := SaveCheckpoint(dir, testCheckpoint(5)); err != nil || stepOf(t, dir) != 5 {
+		t.Errorf("save after the interrupted swap: %v", err)
+	}
+	if got := stepOf(t, mine); got != 1 {
+		t.Errorf("the user's run.old holds step %d, want 1", got)
+	}
+}
+
 func TestCheckpointRefusesToClobber(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "mydir")
@@ -414,9 +450,18 @@ func TestCheckpointRefusesToClobber(t *testing.T) {
 	if err := SaveCheckpoint(file, testCheckpoint(1)); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("err = %v", err)
 	}
-	writeFile(t, filepath.Join(parent, "ck.old", "notes.txt"), []byte("precious"))
-	if err := SaveCheckpoint(filepath.Join(parent, "ck"), testCheckpoint(1)); err == nil || !strings.Contains(err.Error(), "is not a checkpoint") {
+	ck := filepath.Join(parent, "ck")
+	writeFile(t, filepath.Join(backupPath(ck), "notes.txt"), []byte("precious"))
+	if err := SaveCheckpoint(ck, testCheckpoint(1)); err == nil || !strings.Contains(err.Error(), "is not a checkpoint") {
 		t.Errorf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(backupPath(ck), "notes.txt")); string(b) != "precious" {
+		t.Error("user file at the backup path damaged")
+	}
+	for _, bad := range []string{".", "..", "/", "x/..", "../."} {
+		if err := SaveCheckpoint(bad, testCheckpoint(1)); err == nil || !strings.Contains(err.Error(), "needs a directory of its own") {
+			t.Errorf("SaveCheckpoint(%q): err = %v", bad, err)
+		}
 	}
 	// An empty directory is fine to fill.
 	empty := filepath.Join(parent, "empty")

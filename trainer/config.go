@@ -67,6 +67,13 @@ type Config struct {
 	// The checkpoint before an expansion goes to PreGrowDir(Out, step).
 	Out             string `json:"out,omitempty"`
 	CheckpointEvery int    `json:"checkpoint_every,omitempty"`
+
+	// Replace replaces a checkpoint of another run found at Out (or at one
+	// of its pre-grow directories); without it the run stops before
+	// training with a *CheckpointExistsError. A run resumed from Out itself
+	// replaces its own checkpoints without it. It is the caller's decision,
+	// not part of the run, so checkpoints do not record it.
+	Replace bool `json:"-"`
 }
 
 // Optimizer names.

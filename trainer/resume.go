@@ -17,7 +17,8 @@ import (
 // config comes from the checkpoint's manifest, with Out set to dir; override
 // (may be nil) may then change it, for example extend Steps, change Out,
 // Workers or the logging. The model, batch, shard size, seed and data must
-// stay as they were.
+// stay as they were. A checkpoint at another Out is replaced only with
+// Replace set (see Config.Replace).
 func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) error) (*Result, error) {
 	c, err := LoadCheckpoint(dir)
 	if err != nil {
@@ -45,7 +46,7 @@ func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) e
 	if int64(cfg.Steps) < man.Step {
 		return nil, fmt.Errorf("config: steps %d ends before the checkpoint's step %d", cfg.Steps, man.Step)
 	}
-	r, err := prepare(cfg, sink)
+	r, err := prepare(cfg, sink, int(man.Step), dir)
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +175,12 @@ func LoadModel(dir string) (*nn.Model, *Manifest, error) {
 
 // GrowCheckpoint expands the checkpoint in src offline to layers blocks
 // with strategy s, bringing the optimizer state along per mode, and writes
-// the result to dst (which must not be src). The new checkpoint resumes as a
-// fixed-depth run of layers blocks from the same step, data position and
-// schedule; its growth history records the expansion.
-func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.OptimState, seed uint64) error {
+// the result to dst (which must not be src). A checkpoint already at dst is
+// replaced only with replace set (otherwise a *CheckpointExistsError). The
+// new checkpoint resumes as a fixed-depth run of layers blocks from the same
+// step, data position and schedule; its growth history records the
+// expansion.
+func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.OptimState, seed uint64, replace bool) error {
 	if filepath.Clean(src) == filepath.Clean(dst) {
 		return fmt.Errorf("trainer: grow: the output %s must differ from the input checkpoint", dst)
 	}
@@ -185,6 +188,9 @@ func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.Opti
 		return err
 	}
 	if _, err := grow.ParseOptimState(string(mode)); err != nil {
+		return err
+	}
+	if err := checkTarget(dst, replace); err != nil {
 		return err
 	}
 	c, err := LoadCheckpoint(src)

@@ -17,7 +17,8 @@ import (
 //
 // cfg.Model is replaced by m.Config; with a growth plan, cfg.Model.Layers
 // stays the target depth and the plan must start at m's depth. cfg.Out is
-// set to dir (Resume sets it anyway). m's weights are shared, not copied.
+// set to dir (Resume sets it anyway). A checkpoint already at dir is
+// replaced only with cfg.Replace set. m's weights are shared, not copied.
 func StartCheckpoint(dir string, cfg Config, m *nn.Model) error {
 	if m == nil {
 		return fmt.Errorf("trainer: StartCheckpoint needs a model")
@@ -32,7 +33,7 @@ func StartCheckpoint(dir string, cfg Config, m *nn.Model) error {
 	}
 	cfg.Out = filepath.Clean(dir)
 	cfg.Defaults()
-	r, err := prepare(cfg, nil)
+	r, err := prepare(cfg, nil, 0, "")
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func TestStartCheckpoint(t *testing.T) {
 		}
 		sameWeights(t, "loaded", m, loaded)
 		if !progressive {
-			if err := GrowCheckpoint(dir, dir+"-grown", 3, grow.Copy, grow.FreshNew, 1); err != nil {
+			if err := GrowCheckpoint(dir, dir+"-grown", 3, grow.Copy, grow.FreshNew, 1, false); err != nil {
 				t.Fatalf("grow: %v", err)
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -48,7 +47,7 @@ func PreGrowDir(out string, step int) string {
 // written before it is left as it was.
 func Run(ctx context.Context, cfg Config, sink Sink) (*Result, error) {
 	cfg.Defaults()
-	r, err := prepare(cfg, sink)
+	r, err := prepare(cfg, sink, 0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +109,11 @@ type run struct {
 }
 
 // prepare validates cfg (defaults filled in), loads the data and builds
-// everything but the model, its optimizer state and the sampler.
-func prepare(cfg Config, sink Sink) (*run, error) {
+// everything but the model, its optimizer state and the sampler. It checks,
+// before any training, every directory the run will save to from step on
+// (see checkOut); resumed is the directory the run resumes from, "" for a
+// new run.
+func prepare(cfg Config, sink Sink, step int, resumed string) (*run, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -124,16 +126,6 @@ func prepare(cfg Config, sink Sink) (*run, error) {
 	} else if cfg.Model.Vocab < data.Vocab {
 		return nil, fmt.Errorf("config: model vocab %d is smaller than the data's vocabulary %d", cfg.Model.Vocab, data.Vocab)
 	}
-	if cfg.Out != "" {
-		// Find out now, not when the first checkpoint is due, that it
-		// cannot be written.
-		if err := os.MkdirAll(filepath.Dir(filepath.Clean(cfg.Out)), 0o755); err != nil {
-			return nil, fmt.Errorf("trainer: output directory: %w", err)
-		}
-		if err := replaceable(filepath.Clean(cfg.Out)); err != nil {
-			return nil, err
-		}
-	}
 	sched, err := cfg.schedule()
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -142,6 +134,9 @@ func prepare(cfg Config, sink Sink) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	if err := checkOut(&cfg, stages, step, resumed); err != nil {
+		return nil, err
+	}
 	r := &run{cfg: cfg, sink: sink, data: data, sched: sched, stages: stages, evalBatch: cfg.Shard}
 	r.evalWin = EvalWindows(data.Val, cfg.Model.Ctx, cfg.EvalWindows)
 	r.opt, r.optInfo, err = newOptimizer(&r.cfg)
@@ -149,6 +144,43 @@ func prepare(cfg Config, sink Sink) (*run, error) {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
 	return r, nil
+}
+
+// checkOut finds out now, not when a checkpoint is due after hours of
+// training, that one cannot be written: it checks Out and the pre-grow
+// directories of the expansions still ahead of step (a resumed run does not
+// save the one at its own step again). A checkpoint found there is replaced
+// only when the run resumes from Out itself or cfg.Replace is set; the
+// pre-grow directories go with Out, so that a run that died between an
+// expansion's two checkpoints resumes.
+func checkOut(cfg *Config, stages []grow.Stage, step int, resumed string) error {
+	if cfg.Out == "" {
+		return nil
+	}
+	out := filepath.Clean(cfg.Out)
+	replace := cfg.Replace || resumed != "" && sameDir(resumed, out)
+	dirs := []string{out}
+	for _, s := range stages {
+		if s.At > step || s.At == step && resumed == "" {
+			dirs = append(dirs, PreGrowDir(out, s.At))
+		}
+	}
+	for _, d := range dirs {
+		if err := checkTarget(d, replace); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameDir reports whether a and b name the same directory, absolute or not.
+func sameDir(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return absA == absB
 }
 
 // loadData reads the run's dataset (the embedded corpus when cfg.Data is "").

@@ -590,7 +590,7 @@ func TestGrowCheckpoint(t *testing.T) {
 	cfg.Out = filepath.Join(tmp, "src")
 	src := mustRun(t, cfg, nil)
 	dst := filepath.Join(tmp, "dst")
-	if err := GrowCheckpoint(cfg.Out, dst, 3, grow.Copy, grow.CopySource, 9); err != nil {
+	if err := GrowCheckpoint(cfg.Out, dst, 3, grow.Copy, grow.CopySource, 9, false); err != nil {
 		t.Fatal(err)
 	}
 	m, man, err := LoadModel(dst)
@@ -623,6 +623,12 @@ func TestGrowCheckpoint(t *testing.T) {
 	if s := res.Summary; s.Steps != 6 || s.LayersEnd != 3 || len(res.Model.Blocks) != 3 {
 		t.Errorf("resumed grown checkpoint: %+v", s)
 	}
+	// dst now holds a checkpoint (step 6): replaced only when asked.
+	err = GrowCheckpoint(cfg.Out, dst, 3, grow.Copy, grow.FreshNew, 1, false)
+	wantExists(t, "grow over a checkpoint", err, dst, 6)
+	if err := GrowCheckpoint(cfg.Out, dst, 3, grow.Copy, grow.FreshNew, 1, true); err != nil || manifestStep(t, dst) != 4 {
+		t.Errorf("grow with replace: %v", err)
+	}
 	for _, tc := range []struct {
 		layers int
 		s      grow.Strategy
@@ -633,7 +639,7 @@ func TestGrowCheckpoint(t *testing.T) {
 		{3, "sideways", filepath.Join(tmp, "x"), "unknown strategy"},
 		{3, grow.Copy, cfg.Out, "must differ"},
 	} {
-		if err := GrowCheckpoint(cfg.Out, tc.dst, tc.layers, tc.s, grow.FreshNew, 1); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := GrowCheckpoint(cfg.Out, tc.dst, tc.layers, tc.s, grow.FreshNew, 1, false); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("GrowCheckpoint(%d, %s): err = %v, want %q", tc.layers, tc.s, err, tc.want)
 		}
 	}

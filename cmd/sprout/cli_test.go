@@ -359,6 +359,77 @@ func TestCLIErrors(t *testing.T) {
 	}
 }
 
+// TestCLIOutputGuard: train and grow replace a checkpoint at --out only
+// when it is the run being resumed or --force says so (the default --out
+// excepted), and refuse outputs that cannot work before any training.
+func TestCLIOutputGuard(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	small := func(out string, extra ...string) []string {
+		return tinyTrain(out, append([]string{"--steps", "2", "--grow-from", "off", "--sample-tokens", "0"}, extra...)...)
+	}
+	ok := func(args ...string) {
+		t.Helper()
+		if code, _, stderr := sprout(t, args...); code != 0 {
+			t.Fatalf("sprout %v: exit %d: %s", args, code, stderr)
+		}
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		code, stdout, stderr := sprout(t, args...)
+		if code != 1 || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("sprout %v: exit %d, stdout %q, stderr %q; want exit 1 and one line with %q", args, code, stdout, stderr, want)
+		}
+	}
+	ok(small(ckpt)...)
+	before, _ := os.ReadFile(filepath.Join(ckpt, trainer.ManifestFile))
+	refused("--out "+ckpt+" already holds a checkpoint (step 2 of another run): --resume "+ckpt+" to continue it, --force to replace it, or choose another --out",
+		small(ckpt, "--seed", "2")...)
+	if after, _ := os.ReadFile(filepath.Join(ckpt, trainer.ManifestFile)); !bytes.Equal(before, after) {
+		t.Error("the refused run changed the checkpoint")
+	}
+	ok(small(ckpt, "--seed", "2", "--force")...)
+	ok("train", "--resume", ckpt, "--steps", "3", "--sample-tokens", "0")
+
+	other := filepath.Join(tmp, "other")
+	copyCheckpoint(t, ckpt, other)
+	refused("--out "+other+" already holds a checkpoint (step 3 of another run)", "train", "--resume", ckpt, "--steps", "4", "--out", other, "--sample-tokens", "0")
+	ok("train", "--resume", ckpt, "--steps", "4", "--out", other, "--force", "--sample-tokens", "0")
+
+	// The pre-grow directories of --out count too (tinyTrain grows at 10).
+	grows := filepath.Join(tmp, "grows")
+	copyCheckpoint(t, ckpt, grows+".pre-grow-10")
+	refused("--out "+grows+": "+grows+".pre-grow-10 already holds a checkpoint (step 3 of another run): --force to replace it", tinyTrain(grows)...)
+
+	grown := filepath.Join(tmp, "grown")
+	ok("grow", "--ckpt", ckpt, "--layers", "3", "--out", grown)
+	refused("grow: --out "+grown+" already holds a checkpoint (step 3 of another run): --force to replace it, or choose another --out",
+		"grow", "--ckpt", ckpt, "--layers", "3", "--out", grown)
+	ok("grow", "--ckpt", ckpt, "--layers", "3", "--out", grown, "--force")
+	refused("is inside the checkpoint", "grow", "--ckpt", ckpt, "--layers", "3", "--out", filepath.Join(ckpt, "g"), "--force")
+
+	// Outputs that cannot work fail before training.
+	file := filepath.Join(tmp, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	refused("cannot create the parent", small(filepath.Join(file, "run"))...)
+	refused("needs a directory of its own", small(".")...)
+
+	// The default --out, runs/latest, is replaced without --force.
+	work := t.TempDir()
+	args := tinyTrain("")
+	args = args[:len(args)-2] // no --out
+	for range 2 {
+		cmd := sproutCommand(append(args, "--steps", "2", "--grow-from", "off", "--sample-tokens", "0")...)
+		cmd.Dir = work
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("train with the default --out: %v\n%s", err, out)
+		}
+	}
+	if _, err := trainer.LoadCheckpoint(filepath.Join(work, "runs", "latest")); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestCLIHelp(t *testing.T) {
 	code, stdout, _ := sprout(t, "train", "-h")
 	for _, f := range []string{"-data", "-arch", "-layers", "-dim", "-heads", "-ctx", "-batch", "-steps", "-grow-from", "-grow-at", "-grow-init",

@@ -39,6 +39,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := outsideCheckpoint("export", *out, *ckpt); err != nil {
+		return err
+	}
 	if *format == "hf" {
 		err = interop.WriteHF(*out, m, dt, *force)
 	} else {

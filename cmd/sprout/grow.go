@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -20,6 +21,7 @@ func runGrow(args []string, stdout, stderr io.Writer) error {
 	optState := fs.String("optim-state", string(grow.FreshNew), "optimizer state: fresh (new blocks start fresh), copy (copied blocks copy it) or reset")
 	out := fs.String("out", "", "directory for the expanded checkpoint (required)")
 	seed := fs.Uint64("seed", 1, "seed of the new blocks' initialisation")
+	force := fs.Bool("force", false, "replace --out if it is an existing checkpoint")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +39,14 @@ func runGrow(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("grow: --optim-state: %v", err)
 	}
-	if err := trainer.GrowCheckpoint(*ckpt, *out, *layers, s, mode, *seed); err != nil {
+	if err := outsideCheckpoint("grow", *out, *ckpt); err != nil {
+		return err
+	}
+	if err := trainer.GrowCheckpoint(*ckpt, *out, *layers, s, mode, *seed, *force); err != nil {
+		var exists *trainer.CheckpointExistsError
+		if errors.As(err, &exists) {
+			return outExistsError("grow", *out, exists, false)
+		}
 		return err
 	}
 	m, man, err := trainer.LoadModel(*out)

@@ -78,6 +78,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		cfg := trainer.Config{
 			Data: *data, DataFormat: *dataFormat, ValFraction: *valFraction,
 			Batch: *batch, Steps: *steps, Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Seed: *seed,
+			Replace: *force, // importTarget let only a checkpoint through
 		}
 		if err := trainer.StartCheckpoint(*out, cfg, m); err != nil {
 			return err

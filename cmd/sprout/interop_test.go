@@ -147,6 +147,30 @@ func TestImportTrainGrowExport(t *testing.T) {
 		if code, _, errOut := sproutRun("export", "--ckpt", grown, "--format", "gguf", "--out", g, "--force"); code != 0 {
 			t.Errorf("export --force: exit %d, %s", code, errOut)
 		}
+		// Never into the checkpoint being exported.
+		manifest := filepath.Join(grown, trainer.ManifestFile)
+		before, _ := os.ReadFile(manifest)
+		link := filepath.Join(dir, "link")
+		if err := os.Symlink(grown, link); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ format, out, want string }{
+			{"gguf", manifest, "is inside the checkpoint"},
+			{"gguf", filepath.Join(link, "m.gguf"), "is inside the checkpoint"},
+			{"hf", filepath.Join(grown, "hf"), "is inside the checkpoint"},
+			{"hf", grown, "is the checkpoint --ckpt " + grown + " itself"},
+		} {
+			code, _, errOut := sproutRun("export", "--ckpt", grown, "--format", c.format, "--out", c.out, "--force")
+			if code != 1 || !strings.Contains(errOut, c.want) {
+				t.Errorf("export --out %s: exit %d, %q; want %q", c.out, code, errOut, c.want)
+			}
+		}
+		if after, _ := os.ReadFile(manifest); !bytes.Equal(before, after) {
+			t.Error("export changed the checkpoint it read")
+		}
+		if _, _, err := trainer.LoadModel(grown); err != nil {
+			t.Errorf("the exported checkpoint no longer loads: %v", err)
+		}
 	}
 }
 

@@ -64,7 +64,7 @@ type trainFlags struct {
 	evalEvery, evalWindows, logEvery         int
 	checkpointEvery                          int
 	out, resume, metrics                     string
-	jsonOut                                  bool
+	force, jsonOut                           bool
 	sampleTokens                             int
 	temperature                              float64
 }
@@ -103,6 +103,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.logEvery, "log-every", 1, "steps between step events (JSON Lines)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "steps between checkpoints (0: only at the end, around each expansion and on Ctrl-C)")
 	fs.StringVar(&f.out, "out", defaultOut, "checkpoint directory (\"\": none); the state before an expansion goes to OUT.pre-grow-STEP")
+	fs.BoolVar(&f.force, "force", false, "replace --out if it holds a checkpoint of another run, and its OUT.pre-grow-STEP ones (the default --out is replaced without it)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run checkpointed in this directory (its config; --steps may extend it)")
 	fs.StringVar(&f.metrics, "metrics", "", "write JSON Lines events to this file (appended to when resuming)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print JSON Lines events on stdout (progress stays on stderr; the summary and sample go to stderr)")
@@ -136,6 +137,10 @@ func (f *trainFlags) config() (trainer.Config, error) {
 		LogEvery:        f.logEvery,
 		Out:             f.out,
 		CheckpointEvery: f.checkpointEvery,
+		// The default output is the scratch place of `sprout train` run
+		// again and again; a directory the user named is replaced only
+		// with --force.
+		Replace: f.force || !f.set("out"),
 	}
 	if f.schedule != trainer.ScheduleWSD {
 		if f.set("decay") || f.set("decay-shape") {
@@ -287,6 +292,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		res, err = trainer.Run(ctx, cfg, append(trainer.Sinks{sinkFunc(func(trainer.Event) { first() })}, sinks...))
 	}
 	if err != nil {
+		var exists *trainer.CheckpointExistsError
+		if errors.As(err, &exists) {
+			return outExistsError("train", f.out, exists, true)
+		}
 		if errors.Is(err, trainer.ErrInterrupted) && res != nil && res.Checkpoint != "" {
 			return fmt.Errorf("%w; continue with: sprout train --resume %s", err, res.Checkpoint)
 		}
@@ -324,6 +333,8 @@ func (f *trainFlags) override(c *trainer.Config) error {
 			c.CheckpointEvery = f.checkpointEvery
 		case "out":
 			c.Out = f.out
+		case "force":
+			c.Replace = f.force
 		case "lr":
 			c.LR = f.lr
 		default:
