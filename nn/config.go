@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Architectures (Config.Arch).
@@ -154,11 +155,11 @@ func (c Config) Validate() error {
 	if c.Layers < 0 {
 		bad("layers must be >= 0, got %d", c.Layers)
 	}
-	if c.InitStd < 0 || c.InitStd != c.InitStd {
-		bad("init_std must be >= 0, got %v", c.InitStd)
+	if !nonNegative(float64(c.InitStd)) {
+		bad("init_std must be >= 0 and finite, got %v", c.InitStd)
 	}
-	if c.NormEps < 0 || c.NormEps != c.NormEps {
-		bad("norm_eps must be >= 0, got %v", c.NormEps)
+	if !nonNegative(float64(c.NormEps)) {
+		bad("norm_eps must be >= 0 and finite, got %v", c.NormEps)
 	}
 	if c.MuPBaseDim < 0 {
 		bad("mup_base_dim must be >= 0, got %d", c.MuPBaseDim)
@@ -189,8 +190,8 @@ func (c Config) Validate() error {
 		if c.Heads >= 1 && c.Dim >= 1 && c.Dim%c.Heads == 0 && (c.Dim/c.Heads)%2 != 0 {
 			bad("head dim dim/heads = %d must be even for rotary embeddings", c.Dim/c.Heads)
 		}
-		if c.RopeBase < 0 || c.RopeBase != c.RopeBase || (c.RopeBase > 0 && c.RopeBase <= 1) {
-			bad("rope_base must be > 1, got %v", c.RopeBase)
+		if c.RopeBase != 0 && !(c.RopeBase > 1 && !math.IsInf(c.RopeBase, 1)) {
+			bad("rope_base must be > 1 and finite, got %v", c.RopeBase)
 		}
 		if c.FFNHidden < 0 {
 			bad("ffn_hidden must be >= 1, got %d", c.FFNHidden)
@@ -235,18 +236,23 @@ func (c Config) Validate() error {
 	default:
 		bad("unknown balance %q (want %q, %q or %q)", c.Balance, BalanceAux, BalanceBias, BalanceNone)
 	}
-	if c.AuxCoef < 0 || c.AuxCoef != c.AuxCoef {
-		bad("aux_coef must be >= 0, got %v", c.AuxCoef)
+	if !nonNegative(c.AuxCoef) {
+		bad("aux_coef must be >= 0 and finite, got %v", c.AuxCoef)
 	} else if c.AuxCoef != 0 && balance != BalanceAux {
 		bad("aux_coef applies to balance %q only, not %q", BalanceAux, balance)
 	}
-	if c.BiasRate < 0 || c.BiasRate != c.BiasRate {
-		bad("bias_rate must be >= 0, got %v", c.BiasRate)
+	if !nonNegative(c.BiasRate) {
+		bad("bias_rate must be >= 0 and finite, got %v", c.BiasRate)
 	} else if c.BiasRate != 0 && balance != BalanceBias {
 		bad("bias_rate applies to balance %q only, not %q", BalanceBias, balance)
 	}
 	return errors.Join(errs...)
 }
+
+// nonNegative reports whether x is a finite number >= 0 (not NaN, not Inf):
+// an infinite coefficient would only surface as a diverged run or a
+// checkpoint JSON cannot encode.
+func nonNegative(x float64) bool { return x >= 0 && !math.IsInf(x, 1) }
 
 // HeadDim returns Dim/Heads.
 func (c Config) HeadDim() int { return c.Dim / c.Heads }
