@@ -169,8 +169,9 @@ func (c *Config) Defaults() {
 }
 
 // Validate reports every problem with c (after Defaults), each naming its
-// field. Problems that depend on the data (a context longer than the data,
-// a vocabulary too small for its tokens) are reported by Run.
+// field, and refuses a run whose lower bound on memory (MinMemory) exceeds
+// the machine's. Problems that depend on the data (a context longer than the
+// data, a vocabulary too small for its tokens) are reported by Run.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("config: "+format, a...)) }
@@ -249,6 +250,13 @@ func (c *Config) Validate() error {
 			if _, err := c.stages(s); err != nil {
 				errs = append(errs, fmt.Errorf("config: %w", err))
 			}
+		}
+	}
+	if len(errs) == 0 {
+		// Last, as it needs sane sizes: refuse what cannot fit in memory
+		// before anything is allocated.
+		if err := c.checkMemory(machineMemory()); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -200,6 +200,9 @@ func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.Opti
 	if layers <= from {
 		return fmt.Errorf("trainer: grow: the checkpoint has %d blocks; the target (%d) must be deeper", from, layers)
 	}
+	if err := checkGrowMemory(m.Config, layers, machineMemory()); err != nil {
+		return err
+	}
 	var cfg *Config
 	var opt nn.Optimizer
 	if len(man.Run) > 0 {

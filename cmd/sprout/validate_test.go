@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// checkOneLine fails unless the command exited with code and printed one
+// error line mentioning want, and nothing on stdout.
+func checkOneLine(t *testing.T, args []string, code int, want string) {
+	t.Helper()
+	got, stdout, stderr := sprout(t, args...)
+	if got != code || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+		t.Errorf("sprout %v: exit %d, stdout %q, stderr %q; want exit %d and one line mentioning %q", args, got, stdout, stderr, code, want)
+	}
+}
+
+// Sizes that cannot fit in memory get an error line, not an out-of-memory
+// crash, and nothing is written.
+func TestCLIRefusesWhatCannotFit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the memory check reads /proc/meminfo")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--dim", "65536", "--heads", "8"}, "use a smaller dim or layers"},
+		{[]string{"train", "--layers", "10000000"}, "use a smaller dim or layers"},
+		{[]string{"train", "--layers", "100000000"}, "layers must be at most 16777216"},
+		{[]string{"train", "--batch", "100000000"}, "use a smaller batch or a larger shard"},
+		{[]string{"train", "--arch", "moe", "--experts", "100000"}, "use a smaller dim, layers, ffn_hidden or experts"},
+		{[]string{"train", "--arch", "llama", "--ffn-hidden", "10000000"}, "use a smaller dim, layers or ffn_hidden"},
+		{[]string{"train", "--arch", "llama", "--ffn-hidden", "100000000"}, "ffn_hidden must be at most 16777216"},
+	} {
+		checkOneLine(t, append(tc.args, "--out", out), 2, tc.want)
+	}
+	checkOneLine(t, []string{"train", "--dim", "65536", "--heads", "8", "--out", out}, 2, "the run needs at least 21893.2 GiB of memory (309.3 G parameters: ")
+	checkOneLine(t, []string{"bench", "train", "--dim", "65536"}, 2, "the run needs at least")
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused run created %s (%v)", out, err)
+	}
+}
