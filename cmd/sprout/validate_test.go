@@ -45,3 +45,35 @@ func TestCLIRefusesWhatCannotFit(t *testing.T) {
 		t.Errorf("a refused run created %s (%v)", out, err)
 	}
 }
+
+// A run that fails before it starts leaves an existing --metrics log as it
+// was; one that starts replaces it.
+func TestCLIMetricsKeptOnFailedStart(t *testing.T) {
+	tmp := t.TempDir()
+	metrics := filepath.Join(tmp, "metrics.jsonl")
+	const old = "{\"event\":\"step\",\"step\":1}\n"
+	short := filepath.Join(tmp, "short.txt")
+	os.WriteFile(short, []byte("far too short for a context of 16"), 0o644)
+	for _, args := range [][]string{
+		{"train", "--data", short, "--ctx", "16", "--metrics", metrics, "--out", ""},
+		{"train", "--data", filepath.Join(tmp, "missing.txt"), "--metrics", metrics, "--out", ""},
+		{"train", "--data", cliCorpus, "--ctx", "5000", "--metrics", metrics, "--out", ""},
+	} {
+		if err := os.WriteFile(metrics, []byte(old), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, _ := sprout(t, args...); code == 0 {
+			t.Errorf("sprout %v succeeded", args)
+		}
+		if b, _ := os.ReadFile(metrics); string(b) != old {
+			t.Errorf("sprout %v changed the metrics log to %q", args, b)
+		}
+	}
+	args := tinyTrain(filepath.Join(tmp, "run"), "--steps", "3", "--grow-from", "off", "--sample-tokens", "0", "--metrics", metrics)
+	if code, _, stderr := sprout(t, args...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(metrics); strings.Contains(string(b), old) || !strings.Contains(string(b), `"event":"summary"`) {
+		t.Errorf("the run's log holds %q", b)
+	}
+}
