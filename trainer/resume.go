@@ -39,6 +39,11 @@ func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) e
 		}
 	}
 	cfg.Defaults()
+	// A checkpoint from before data paths were stored absolute reads its
+	// relative path from the working directory, as it always did.
+	if err := cfg.absData(); err != nil {
+		return nil, err
+	}
 	if err := sameRun(&saved, &cfg); err != nil {
 		return nil, err
 	}

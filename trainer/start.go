@@ -32,6 +32,9 @@ func StartCheckpoint(dir string, cfg Config, m *nn.Model) error {
 	}
 	cfg.Out = filepath.Clean(dir)
 	cfg.Defaults()
+	if err := cfg.absData(); err != nil {
+		return err
+	}
 	r, err := prepare(cfg, nil)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -326,11 +327,26 @@ func (f *trainFlags) override(c *trainer.Config) error {
 			c.Out = f.out
 		case "lr":
 			c.LR = f.lr
+		case "data": // the same file may be named from another directory
+			if !samePath(f.data, c.Data) {
+				errs = append(errs, usagef("train: --data cannot change when resuming (the checkpoint trained on %s)", c.Data))
+			}
 		default:
 			errs = append(errs, usagef("train: --%s cannot change when resuming (the checkpoint fixes it)", fl.Name))
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// samePath reports whether a and b name the same path once made absolute
+// and clean ("" is the embedded corpus).
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }
 
 // sinkFunc adapts a function to trainer.Sink.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -75,5 +76,48 @@ func TestCLIMetricsKeptOnFailedStart(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(metrics); strings.Contains(string(b), old) || !strings.Contains(string(b), `"event":"summary"`) {
 		t.Errorf("the run's log holds %q", b)
+	}
+}
+
+// sproutIn runs the binary in the working directory dir.
+func sproutIn(t *testing.T, dir string, args ...string) (int, string) {
+	t.Helper()
+	cmd := sproutCommand(args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	} else if err != nil {
+		t.Fatalf("running sprout %v: %v", args, err)
+	}
+	return 0, string(out)
+}
+
+// A run trained on a relative --data path resumes and evaluates from
+// another working directory, where --data may name the same file.
+func TestCLIRelativeDataPath(t *testing.T) {
+	tmp := t.TempDir()
+	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
+	os.Mkdir(a, 0o755)
+	os.Mkdir(b, 0o755)
+	corpus, _ := os.ReadFile(cliCorpus)
+	os.WriteFile(filepath.Join(a, "d.txt"), corpus, 0o644)
+	train := []string{"train", "--data", "d.txt", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "16", "--batch", "2",
+		"--steps", "5", "--grow-from", "off", "--sample-tokens", "0", "--out", "run"}
+	if code, out := sproutIn(t, a, train...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, out)
+	}
+	for _, args := range [][]string{
+		{"train", "--resume", "../a/run", "--steps", "6", "--sample-tokens", "0"},
+		{"train", "--resume", "../a/run", "--steps", "7", "--data", "../a/d.txt", "--sample-tokens", "0"},
+		{"eval", "--ckpt", "../a/run"},
+	} {
+		if code, out := sproutIn(t, b, args...); code != 0 {
+			t.Errorf("sprout %v from another directory: exit %d: %s", args, code, out)
+		}
+	}
+	code, out := sproutIn(t, b, "train", "--resume", "../a/run", "--steps", "8", "--data", "d.txt")
+	if code != 2 || !strings.Contains(out, "--data cannot change when resuming (the checkpoint trained on "+filepath.Join(a, "d.txt")+")") {
+		t.Errorf("another --data: exit %d: %s", code, out)
 	}
 }
