@@ -473,6 +473,18 @@ func TestHFErrors(t *testing.T) {
 			h.raw[0] ^= 1
 			return append(ts, h)
 		}), "lm_head.weight differs from wte.weight"},
+		{"NaN weight", gpt2Published, edit(func(ts []stTensor) []stTensor {
+			i := find(ts, "h.1.mlp.c_proj.weight")
+			ts[i].raw = append([]byte(nil), ts[i].raw...)
+			binary.LittleEndian.PutUint32(ts[i].raw[4*7:], math.Float32bits(float32(math.NaN())))
+			return ts
+		}), `tensor "h.1.mlp.c_proj.weight" holds NaN at index 7 of 1024`},
+		{"infinite bias", gpt2Published, edit(func(ts []stTensor) []stTensor {
+			i := find(ts, "ln_f.bias")
+			ts[i].raw = append([]byte(nil), ts[i].raw...)
+			binary.LittleEndian.PutUint32(ts[i].raw, math.Float32bits(float32(math.Inf(-1))))
+			return ts
+		}), `tensor "ln_f.bias" holds -Inf at index 0 of 16`},
 		{"missing field", strings.Replace(gpt2Published, `"n_embd": 16,`, "", 1), base, "missing n_embd"},
 		{"missing positions", strings.NewReplacer(`"n_positions": 10,`, "", `"n_ctx": 10,`, "").Replace(gpt2Published), base, "missing n_positions"},
 		{"non-integer", strings.Replace(gpt2Published, `"n_head": 4`, `"n_head": 4.5`, 1), base, "n_head must be a positive integer"},

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sproutml/sprout/interop"
+	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/trainer"
 )
 
 // checkOneLine fails unless the command exited with code and printed one
@@ -119,5 +124,43 @@ func TestCLIRelativeDataPath(t *testing.T) {
 	code, out := sproutIn(t, b, "train", "--resume", "../a/run", "--steps", "8", "--data", "d.txt")
 	if code != 2 || !strings.Contains(out, "--data cannot change when resuming (the checkpoint trained on "+filepath.Join(a, "d.txt")+")") {
 		t.Errorf("another --data: exit %d: %s", code, out)
+	}
+}
+
+// NaN weights are refused on import, naming the tensor; a checkpoint that
+// holds them anyway makes sample fail instead of printing nothing.
+func TestCLINonFiniteWeights(t *testing.T) {
+	cfg := nn.Config{Arch: nn.ArchLlama, Vocab: 256, Ctx: 16, Dim: 16, Heads: 2, Layers: 1}
+	m, err := nn.NewModel(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Param("blocks.0.attn.q.weight").Data[5] = float32(math.NaN())
+	hf := filepath.Join(t.TempDir(), "hf")
+	if err := interop.WriteHF(hf, m, interop.F32, false); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := sproutRun("import", "--hf", hf, "--out", filepath.Join(t.TempDir(), "ckpt"))
+	if code != 1 || !strings.Contains(stderr, `tensor "model.layers.0.self_attn.q_proj.weight" holds NaN at index `) {
+		t.Errorf("import of NaN weights: exit %d: %s", code, stderr)
+	}
+
+	m.Param("blocks.0.attn.q.weight").Data[5] = 0
+	ckpt := filepath.Join(t.TempDir(), "ckpt")
+	if err := saveWeights(ckpt, m); err != nil {
+		t.Fatal(err)
+	}
+	c, err := trainer.LoadCheckpoint(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Model[0].Data[0] = float32(math.Inf(1))
+	bad := filepath.Join(t.TempDir(), "bad")
+	if err := trainer.SaveCheckpoint(bad, c); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := sproutRun("sample", "--ckpt", bad, "--tokens", "5")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "its weights are not finite") {
+		t.Errorf("sample of infinite weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
