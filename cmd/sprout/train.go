@@ -226,6 +226,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if f.sampleTokens < 0 {
 		return usagef("train: --sample-tokens must not be negative")
 	}
+	if f.sampleTokens > 0 && !validTemperature(f.temperature) { // not after the training
+		return usagef("train: --temperature must be a finite number >= 0, got %v", f.temperature)
+	}
 	var cfg trainer.Config
 	var plannedFLOPs float64
 	if f.resume == "" {
@@ -386,7 +389,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 
 // printSample prints a sample of the model's text.
 func printSample(w io.Writer, m *nn.Model, n int, temperature float64, seed uint64) error {
-	out, err := trainer.Generate(m, []uint16{'\n'}, trainer.SampleOptions{Tokens: n, Temperature: temperature, Seed: seed})
+	out, err := trainer.Generate(m, defaultPrompt(m.Vocab), trainer.SampleOptions{Tokens: n, Temperature: temperature, Seed: seed})
 	if err != nil {
 		return err
 	}

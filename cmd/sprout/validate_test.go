@@ -164,3 +164,44 @@ func TestCLINonFiniteWeights(t *testing.T) {
 		t.Errorf("sample of infinite weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// Sampling settings are checked before anything trains or loads.
+func TestCLISamplingFlags(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	for _, temp := range []string{"NaN", "-1", "Inf"} {
+		checkOneLine(t, tinyTrain(out, "--temperature", temp), 2, "train: --temperature must be a finite number >= 0, got ")
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused run wrote %s (%v)", out, err)
+	}
+	missing := filepath.Join(t.TempDir(), "nothing") // checked before the checkpoint
+	for _, args := range [][]string{
+		{"sample", "--ckpt", missing, "--temperature", "NaN"},
+		{"sample", "--ckpt", missing, "--temperature", "Inf"},
+		{"sample", "--ckpt", missing, "--top-p", "NaN"},
+		{"sample", "--ckpt", missing, "--top-p", "Inf"},
+	} {
+		checkOneLine(t, args, 2, "sample: --"+strings.TrimPrefix(args[3], "--"))
+	}
+}
+
+// A token file's vocabulary may not hold '\n' (token 10): the closing sample
+// and sample without --prompt start from token 0 instead.
+func TestCLISampleSmallVocab(t *testing.T) {
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "tokens.bin")
+	var b []byte
+	for i := 0; i < 4000; i++ {
+		b = append(b, byte(i*7%5), 0) // little-endian uint16 tokens 0..4
+	}
+	os.WriteFile(data, b, 0o644)
+	ckpt := filepath.Join(tmp, "run")
+	code, stdout, stderr := sprout(t, "train", "--data", data, "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "16",
+		"--batch", "2", "--steps", "5", "--grow-from", "off", "--sample-tokens", "5", "--out", ckpt)
+	if code != 0 || !strings.Contains(stdout, "sample (5 bytes") {
+		t.Fatalf("train on a vocabulary of 5: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr = sprout(t, "sample", "--ckpt", ckpt, "--tokens", "5"); code != 0 || len(stdout) != 6 {
+		t.Errorf("sample: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
