@@ -200,6 +200,23 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	return cfg, nil
 }
 
+// checkCounts rejects a zero where the help promises no default for it:
+// the trainer would silently replace it (--batch 0 trained batches of 16).
+func (f *trainFlags) checkCounts() error {
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"batch", f.batch}, {"shard", f.shard}, {"eval-windows", f.evalWindows}, {"log-every", f.logEvery}} {
+		if v.n < 1 {
+			return usagef("train: --%s must be at least 1, got %d", v.name, v.n)
+		}
+	}
+	if !(f.valFraction > 0 && f.valFraction < 1) {
+		return usagef("train: --val-fraction must be a fraction in (0, 1), got %v", f.valFraction)
+	}
+	return nil
+}
+
 // orNone maps a flag's 0 ("none") to the config's "negative disables".
 func orNone(x float64) float64 {
 	if x == 0 {
@@ -225,6 +242,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.sampleTokens < 0 {
 		return usagef("train: --sample-tokens must not be negative")
+	}
+	if err := f.checkCounts(); err != nil {
+		return err
 	}
 	if f.sampleTokens > 0 && !validTemperature(f.temperature) { // not after the training
 		return usagef("train: --temperature must be a finite number >= 0, got %v", f.temperature)
@@ -357,8 +377,9 @@ type sinkFunc func(trainer.Event)
 
 func (f sinkFunc) Emit(e trainer.Event) error { f(e); return nil }
 
-// describe prints what is about to be trained.
+// describe prints what is about to be trained, with its defaults filled in.
 func describe(w io.Writer, cfg trainer.Config) {
+	cfg.Defaults()
 	data := cfg.Data
 	if data == "" {
 		data = "the embedded corpus"

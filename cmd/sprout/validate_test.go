@@ -205,3 +205,39 @@ func TestCLISampleSmallVocab(t *testing.T) {
 		t.Errorf("sample: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// A zero that the help does not document as "default" is refused, not
+// silently replaced (--batch 0 trained batches of 16 after announcing 0).
+func TestCLIZeroCounts(t *testing.T) {
+	checkOneLine(t, []string{"import", "--hf", "x", "--out", "y", "--batch", "0"}, 2, "import: --batch must be at least 1, got 0")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--batch", "0"}, "train: --batch must be at least 1, got 0"},
+		{[]string{"train", "--shard", "0"}, "train: --shard must be at least 1, got 0"},
+		{[]string{"train", "--eval-windows", "0"}, "train: --eval-windows must be at least 1, got 0"},
+		{[]string{"train", "--log-every", "0"}, "train: --log-every must be at least 1, got 0"},
+		{[]string{"train", "--val-fraction", "0"}, "train: --val-fraction must be a fraction in (0, 1), got 0"},
+		{[]string{"compare", "--batch", "0"}, "compare: --batch must be at least 1, got 0"},
+	} {
+		// (tiny, so that a run the check lets through ends at once)
+		args := append(tc.args, "--layers", "1", "--dim", "16", "--heads", "2", "--ctx", "16", "--steps", "2")
+		switch tc.args[0] {
+		case "train":
+			args = append(args, "--grow-from", "off", "--sample-tokens", "0", "--out", "")
+		case "compare":
+			args = append(args, "--variants", "fixed")
+		}
+		checkOneLine(t, args, 2, tc.want)
+	}
+}
+
+// The start line shows what trains, defaults filled in.
+func TestDescribeDefaults(t *testing.T) {
+	var sb strings.Builder
+	describe(&sb, trainer.Config{Model: nn.Config{Layers: 1, Dim: 32, Heads: 2, Ctx: 16}, Steps: 5})
+	if want := "training gpt2 d=32 heads=2 ctx=16, 1 blocks, on the embedded corpus: 5 steps of 16 sequences\n"; sb.String() != want {
+		t.Errorf("describe printed %q, want %q", sb.String(), want)
+	}
+}
