@@ -107,6 +107,11 @@ func FromHF(config []byte, tensors []safetensors.Tensor) (*nn.Model, error) {
 		if hfBuffers(arch, name) {
 			continue
 		}
+		// A NaN or infinite weight makes every later loss NaN and every
+		// sample garbage: refuse it here, where it can be named.
+		if i := firstNonFinite(t.Data); i >= 0 {
+			return nil, fmt.Errorf("interop: tensor %q holds %v at index %d of %d; sprout imports finite weights only", t.Name, t.Data[i], i, len(t.Data))
+		}
 		if name == tiedHead && tiedHead != "" {
 			head = t
 			continue
@@ -153,6 +158,16 @@ func FromHF(config []byte, tensors []safetensors.Tensor) (*nn.Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// firstNonFinite returns the index of the first NaN or infinity in x, or -1.
+func firstNonFinite(x []float32) int {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return i
+		}
+	}
+	return -1
 }
 
 // readHFConfig parses and checks a config.json.

@@ -473,13 +473,26 @@ func TestHFErrors(t *testing.T) {
 			h.raw[0] ^= 1
 			return append(ts, h)
 		}), "lm_head.weight differs from wte.weight"},
+		{"NaN weight", gpt2Published, edit(func(ts []stTensor) []stTensor {
+			i := find(ts, "h.1.mlp.c_proj.weight")
+			ts[i].raw = append([]byte(nil), ts[i].raw...)
+			binary.LittleEndian.PutUint32(ts[i].raw[4*7:], math.Float32bits(float32(math.NaN())))
+			return ts
+		}), `tensor "h.1.mlp.c_proj.weight" holds NaN at index 7 of 1024`},
+		{"infinite bias", gpt2Published, edit(func(ts []stTensor) []stTensor {
+			i := find(ts, "ln_f.bias")
+			ts[i].raw = append([]byte(nil), ts[i].raw...)
+			binary.LittleEndian.PutUint32(ts[i].raw, math.Float32bits(float32(math.Inf(-1))))
+			return ts
+		}), `tensor "ln_f.bias" holds -Inf at index 0 of 16`},
 		{"missing field", strings.Replace(gpt2Published, `"n_embd": 16,`, "", 1), base, "missing n_embd"},
 		{"missing positions", strings.NewReplacer(`"n_positions": 10,`, "", `"n_ctx": 10,`, "").Replace(gpt2Published), base, "missing n_positions"},
 		{"non-integer", strings.Replace(gpt2Published, `"n_head": 4`, `"n_head": 4.5`, 1), base, "n_head must be a positive integer"},
 		{"activation", strings.Replace(gpt2Published, `"gelu_new"`, `"relu"`, 1), base, `activation_function "relu"`},
 		{"heads", strings.Replace(gpt2Published, `"n_head": 4`, `"n_head": 5`, 1), base, "must divide dim"},
 		{"n_inner", strings.Replace(gpt2Published, `"n_layer": 2,`, `"n_layer": 2, "n_inner": 32,`, 1), base, "n_inner 32"},
-		{"huge", strings.Replace(gpt2Published, `"n_embd": 16`, `"n_embd": 1000000000`, 1), base, "describes a model of about"},
+		{"huge", strings.Replace(gpt2Published, `"n_embd": 16`, `"n_embd": 1000000`, 1), base, "describes a model of about"},
+		{"absurd", strings.Replace(gpt2Published, `"n_embd": 16`, `"n_embd": 1000000000`, 1), base, "dim must be at most 16777216"},
 		{"model type", strings.Replace(gpt2Published, `"model_type": "gpt2"`, `"model_type": "bert"`, 1), base, `model_type "bert" is not supported`},
 		{"not json", "{", base, "not a JSON object"},
 		{"llama rope scaling", strings.Replace(llamaCfgJSON, `"rope_scaling": null`, `"rope_scaling": {"type": "linear", "factor": 2.0}`, 1), llamaTs, "rope_scaling"},

@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Architectures (Config.Arch).
@@ -127,10 +128,33 @@ func DefaultFFNHidden(d int) int {
 	return (h + 63) / 64 * 64
 }
 
+// MaxSize bounds every size field of a config (vocab, ctx, dim, heads,
+// layers, ...): far beyond any model sprout can train, and small enough that
+// no shape's element count (a product of two sizes) overflows.
+const MaxSize = 1 << 24
+
 // Validate reports every problem with c, or nil.
 func (c Config) Validate() error {
+	err := c.validateFields()
+	if err == nil && ParamCount64(c) >= math.MaxInt {
+		err = errors.New("nn: config: the model has more parameters than this platform can index")
+	}
+	return err
+}
+
+// validateFields checks each field of c and how they fit together.
+func (c Config) validateFields() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("nn: config: "+format, a...)) }
+	for _, f := range []struct {
+		name string
+		n    int
+	}{{"vocab", c.Vocab}, {"ctx", c.Ctx}, {"dim", c.Dim}, {"heads", c.Heads}, {"layers", c.Layers}, {"mup_base_dim", c.MuPBaseDim},
+		{"kv_heads", c.KVHeads}, {"ffn_hidden", c.FFNHidden}, {"experts", c.Experts}, {"shared_experts", c.SharedExperts}} {
+		if f.n > MaxSize {
+			bad("%s must be at most %d, got %d", f.name, MaxSize, f.n)
+		}
+	}
 	arch := c.Arch
 	switch arch {
 	case "", ArchGPT2, ArchLlama, ArchMoE:
@@ -154,11 +178,11 @@ func (c Config) Validate() error {
 	if c.Layers < 0 {
 		bad("layers must be >= 0, got %d", c.Layers)
 	}
-	if c.InitStd < 0 || c.InitStd != c.InitStd {
-		bad("init_std must be >= 0, got %v", c.InitStd)
+	if !nonNegative(float64(c.InitStd)) {
+		bad("init_std must be >= 0 and finite, got %v", c.InitStd)
 	}
-	if c.NormEps < 0 || c.NormEps != c.NormEps {
-		bad("norm_eps must be >= 0, got %v", c.NormEps)
+	if !nonNegative(float64(c.NormEps)) {
+		bad("norm_eps must be >= 0 and finite, got %v", c.NormEps)
 	}
 	if c.MuPBaseDim < 0 {
 		bad("mup_base_dim must be >= 0, got %d", c.MuPBaseDim)
@@ -189,8 +213,8 @@ func (c Config) Validate() error {
 		if c.Heads >= 1 && c.Dim >= 1 && c.Dim%c.Heads == 0 && (c.Dim/c.Heads)%2 != 0 {
 			bad("head dim dim/heads = %d must be even for rotary embeddings", c.Dim/c.Heads)
 		}
-		if c.RopeBase < 0 || c.RopeBase != c.RopeBase || (c.RopeBase > 0 && c.RopeBase <= 1) {
-			bad("rope_base must be > 1, got %v", c.RopeBase)
+		if c.RopeBase != 0 && !(c.RopeBase > 1 && !math.IsInf(c.RopeBase, 1)) {
+			bad("rope_base must be > 1 and finite, got %v", c.RopeBase)
 		}
 		if c.FFNHidden < 0 {
 			bad("ffn_hidden must be >= 1, got %d", c.FFNHidden)
@@ -235,40 +259,44 @@ func (c Config) Validate() error {
 	default:
 		bad("unknown balance %q (want %q, %q or %q)", c.Balance, BalanceAux, BalanceBias, BalanceNone)
 	}
-	if c.AuxCoef < 0 || c.AuxCoef != c.AuxCoef {
-		bad("aux_coef must be >= 0, got %v", c.AuxCoef)
+	if !nonNegative(c.AuxCoef) {
+		bad("aux_coef must be >= 0 and finite, got %v", c.AuxCoef)
 	} else if c.AuxCoef != 0 && balance != BalanceAux {
 		bad("aux_coef applies to balance %q only, not %q", BalanceAux, balance)
 	}
-	if c.BiasRate < 0 || c.BiasRate != c.BiasRate {
-		bad("bias_rate must be >= 0, got %v", c.BiasRate)
+	if !nonNegative(c.BiasRate) {
+		bad("bias_rate must be >= 0 and finite, got %v", c.BiasRate)
 	} else if c.BiasRate != 0 && balance != BalanceBias {
 		bad("bias_rate applies to balance %q only, not %q", BalanceBias, balance)
 	}
 	return errors.Join(errs...)
 }
 
+// nonNegative reports whether x is a finite number >= 0 (not NaN, not Inf):
+// an infinite coefficient would only surface as a diverged run or a
+// checkpoint JSON cannot encode.
+func nonNegative(x float64) bool { return x >= 0 && !math.IsInf(x, 1) }
+
 // HeadDim returns Dim/Heads.
 func (c Config) HeadDim() int { return c.Dim / c.Heads }
 
 // ParamCount is the closed-form number of (trained) parameters of a model
 // with config c; Buffer parameters (the MoE balancing bias) are not counted.
+// A count beyond math.MaxInt reads as math.MaxInt (see ParamCount64).
 //
 //	gpt2:  token and position embeddings, final LayerNorm (2d), blocks; the
 //	       head is tied to the token embedding and adds nothing.
 //	llama: token embedding, final RMSNorm (d), head (Vd unless tied), blocks.
 //	moe:   as llama; every expert counts (see ActiveParamCount).
-func ParamCount(c Config) int {
+func ParamCount(c Config) int { return clampInt(ParamCount64(c)) }
+
+// ParamCount64 is ParamCount in int64 arithmetic that saturates at
+// math.MaxInt64 instead of wrapping around, so that a config of any size,
+// even one Validate rejects, counts at least as big as it is: a memory check
+// must never see an absurd model as a small (or negative) one.
+func ParamCount64(c Config) int64 {
 	c = c.withDefaults()
-	d := c.Dim
-	if c.Arch == ArchGPT2 {
-		return c.Vocab*d + c.Ctx*d + 2*d + c.Layers*BlockParamCount(c)
-	}
-	n := c.Vocab*d + d + c.Layers*BlockParamCount(c)
-	if !c.TiedHead {
-		n += c.Vocab * d
-	}
-	return n
+	return satSum(topParams(c), satProd(int64(c.Layers), blockParams(c, c.Experts)))
 }
 
 // ActiveParamCount is the number of parameters a token goes through: for moe
@@ -276,11 +304,7 @@ func ParamCount(c Config) int {
 // experts; for gpt2 and llama all of ParamCount.
 func ActiveParamCount(c Config) int {
 	c = c.withDefaults()
-	n := ParamCount(c)
-	if c.Arch == ArchMoE {
-		n -= c.Layers * (c.Experts - c.TopK) * ffnParams(c)
-	}
-	return n
+	return clampInt(satSum(topParams(c), satProd(int64(c.Layers), blockParams(c, c.TopK))))
 }
 
 // BlockParamCount is the number of parameters of one block:
@@ -292,24 +316,83 @@ func ActiveParamCount(c Config) int {
 //	moe:   2d + attention + router dE + (E + shared) * 3dF
 func BlockParamCount(c Config) int {
 	c = c.withDefaults()
-	d := c.Dim
+	return clampInt(blockParams(c, c.Experts))
+}
+
+// topParams counts the parameters outside the blocks (c has its defaults).
+func topParams(c Config) int64 {
+	d, V := int64(c.Dim), int64(c.Vocab)
+	if c.Arch == ArchGPT2 {
+		return satSum(satProd(V, d), satProd(int64(c.Ctx), d), satProd(2, d))
+	}
+	n := satSum(satProd(V, d), d)
+	if !c.TiedHead {
+		n = satSum(n, satProd(V, d))
+	}
+	return n
+}
+
+// blockParams counts one block (c has its defaults) whose MLP holds routed
+// of the moe experts: all of them, or the top-k a token goes through.
+func blockParams(c Config, routed int) int64 {
+	d := int64(c.Dim)
 	switch c.Arch {
 	case ArchLlama:
-		return 2*d + attnParams(c) + ffnParams(c)
+		return satSum(satProd(2, d), attnParams(c), ffnParams(c))
 	case ArchMoE:
-		return 2*d + attnParams(c) + d*c.Experts + (c.Experts+c.SharedExperts)*ffnParams(c)
+		experts := satSum(int64(routed), int64(c.SharedExperts))
+		return satSum(satProd(2, d), attnParams(c), satProd(d, int64(c.Experts)), satProd(experts, ffnParams(c)))
 	}
-	return 12*d*d + 13*d
+	return satSum(satProd(12, d, d), satProd(13, d))
 }
 
 // attnParams counts q, k, v and o of a llama block.
-func attnParams(c Config) int {
-	d, hd := c.Dim, c.HeadDim()
-	return d*c.Heads*hd + 2*d*c.KVHeads*hd + c.Heads*hd*d
+func attnParams(c Config) int64 {
+	d, h, kvh, hd := int64(c.Dim), int64(c.Heads), int64(c.KVHeads), int64(0)
+	if c.Heads > 0 {
+		hd = int64(c.HeadDim())
+	}
+	return satSum(satProd(d, h, hd), satProd(2, d, kvh, hd), satProd(h, hd, d))
 }
 
 // ffnParams counts one SwiGLU MLP (gate, up, down).
-func ffnParams(c Config) int { return 3 * c.Dim * c.FFNHidden }
+func ffnParams(c Config) int64 { return satProd(3, int64(c.Dim), int64(c.FFNHidden)) }
+
+// satProd multiplies non-negative xs, saturating at math.MaxInt64.
+func satProd(xs ...int64) int64 {
+	p := int64(1)
+	for _, x := range xs {
+		if x <= 0 {
+			return 0
+		}
+		if p > math.MaxInt64/x {
+			p = math.MaxInt64 // keep looking for a zero factor
+			continue
+		}
+		p *= x
+	}
+	return p
+}
+
+// satSum adds non-negative xs, saturating at math.MaxInt64.
+func satSum(xs ...int64) int64 {
+	s := int64(0)
+	for _, x := range xs {
+		if s > math.MaxInt64-max(x, 0) {
+			return math.MaxInt64
+		}
+		s += max(x, 0)
+	}
+	return s
+}
+
+// clampInt converts n to an int, saturating where int is narrower.
+func clampInt(n int64) int {
+	if n > int64(math.MaxInt) {
+		return math.MaxInt
+	}
+	return int(n)
+}
 
 // KVDim returns KVHeads * HeadDim, the width of a llama block's k and v.
 func (c Config) KVDim() int { return c.KVHeads * c.HeadDim() }

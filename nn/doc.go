@@ -14,7 +14,8 @@
 // seed) builds and initialises one; Params() lists every parameter in a fixed
 // order with stable names ("wte.weight", "blocks.3.attn.qkv.weight",
 // "tok_emb.weight", "blocks.3.mlp.experts.5.up.weight", ...; the full list
-// is below), ParamCount(cfg) is the closed-form count and ActiveParamCount(cfg)
+// is below), ParamCount(cfg) is the closed-form count (ParamCount64 saturates
+// instead of overflowing, for configs of any size) and ActiveParamCount(cfg)
 // what one token goes through (moe: top-k of the experts). Growth
 // builds blocks with NewBlock (InitRandom, or InitZeroOutput for a
 // function-preserving identity block) or Block.Clone, and installs them with

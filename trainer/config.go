@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"runtime"
 
 	"github.com/sproutml/sprout/grow"
@@ -20,7 +21,8 @@ type Config struct {
 	Model nn.Config `json:"model"`
 
 	// Data is a text file, a directory of files, or a .bin file of uint16
-	// tokens; "" selects the embedded generated corpus.
+	// tokens; "" selects the embedded generated corpus. Run makes a
+	// relative path absolute, so that checkpoints record where it is.
 	Data        string  `json:"data,omitempty"`
 	DataFormat  string  `json:"data_format,omitempty"`  // "" (by extension), "text" or "bin"
 	ValFraction float64 `json:"val_fraction,omitempty"` // default 0.1 (last 10% validate)
@@ -176,8 +178,9 @@ func (c *Config) Defaults() {
 }
 
 // Validate reports every problem with c (after Defaults), each naming its
-// field. Problems that depend on the data (a context longer than the data,
-// a vocabulary too small for its tokens) are reported by Run.
+// field, and refuses a run whose lower bound on memory (MinMemory) exceeds
+// the machine's. Problems that depend on the data (a context longer than the
+// data, a vocabulary too small for its tokens) are reported by Run.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("config: "+format, a...)) }
@@ -258,7 +261,29 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if len(errs) == 0 {
+		// Last, as it needs sane sizes: refuse what cannot fit in memory
+		// before anything is allocated.
+		if err := c.checkMemory(machineMemory()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// absData makes c.Data absolute (relative paths are to the working
+// directory), so that the checkpoints' record of it serves eval and resume
+// from any directory.
+func (c *Config) absData() error {
+	if c.Data == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(c.Data)
+	if err != nil {
+		return fmt.Errorf("config: data: %w", err)
+	}
+	c.Data = abs
+	return nil
 }
 
 // schedule builds the run's learning-rate schedule.

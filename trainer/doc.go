@@ -12,6 +12,9 @@
 //
 //   - config.go: the run's Config, its Defaults and Validate, and each
 //     optimizer's default learning rate (DefaultLR).
+//   - memory.go: MinMemory, a lower bound on a run's memory, which Validate
+//     compares with the machine's so that a run too big for it fails at
+//     once instead of crashing out of memory.
 //   - trainer.go: the loop. Each step: growth if due (checkpoints just before,
 //     to PreGrowDir, and just after), a batch of windows, sharded forward and
 //     backward, gradient clipping, the optimizer step (then, for a moe model

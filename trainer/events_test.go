@@ -168,10 +168,38 @@ func TestMetricsFile(t *testing.T) {
 	if strings.Join(events, ",") != "step,summary,step" {
 		t.Errorf("events = %v", events)
 	}
-	j3, _ := CreateMetricsFile(path, false) // a new run truncates
+	// A new run truncates, but only at its first event: a run that never
+	// started leaves the log as it was.
+	before, _ := os.ReadFile(path)
+	j3, _ := CreateMetricsFile(path, false)
 	j3.Close()
-	if st, _ := os.Stat(path); st.Size() != 0 {
-		t.Error("not truncated")
+	if b, _ := os.ReadFile(path); string(b) != string(before) {
+		t.Errorf("a writer that saw no event changed the file to %q", b)
+	}
+	if err := j3.Emit(StepEvent{Step: 1}); err == nil {
+		t.Error("Emit after Close succeeded")
+	}
+	j4, _ := CreateMetricsFile(path, false)
+	if b, _ := os.ReadFile(path); string(b) != string(before) {
+		t.Errorf("creating the writer changed the file to %q", b)
+	}
+	j4.Emit(StepEvent{Step: 1})
+	j4.Close()
+	if b, _ := os.ReadFile(path); strings.Count(string(b), "\n") != 1 {
+		t.Errorf("a new run's log holds %q, want its one event", b)
+	}
+	// Nothing is created for a run that never started.
+	fresh := filepath.Join(t.TempDir(), "new.jsonl")
+	j5, err := CreateMetricsFile(fresh, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j5.Close()
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a writer that saw no event created %s (%v)", fresh, err)
+	}
+	if _, err := CreateMetricsFile(filepath.Dir(fresh), false); err == nil || !strings.HasPrefix(err.Error(), "metrics: ") {
+		t.Errorf("a directory as the metrics file: err = %v", err)
 	}
 	if _, err := CreateMetricsFile(filepath.Join(path, "sub", "m.jsonl"), false); err == nil || !strings.HasPrefix(err.Error(), "metrics: ") {
 		t.Errorf("err = %v", err)

@@ -69,6 +69,11 @@ func Generate(m *nn.Model, prompt []uint16, opt SampleOptions) ([]uint16, error)
 	order := make([]int, m.Vocab)
 	out := make([]uint16, 0, opt.Tokens)
 	for len(out) < opt.Tokens {
+		// NaN logits would pick arbitrary tokens (or nothing printable):
+		// say what is wrong instead.
+		if i := firstNonFinite(logits); i >= 0 {
+			return nil, fmt.Errorf("generate: the model's logit of token %d is %v after %d generated tokens: its weights are not finite", i, logits[i], len(out))
+		}
 		next := pick(logits, probs, order, opt, rng)
 		out = append(out, uint16(next))
 		text = append(text, uint16(next))
@@ -87,6 +92,16 @@ func Generate(m *nn.Model, prompt []uint16, opt SampleOptions) ([]uint16, error)
 		}
 	}
 	return out, nil
+}
+
+// firstNonFinite returns the index of the first NaN or infinity in x, or -1.
+func firstNonFinite(x []float32) int {
+	for i, v := range x {
+		if !finite(float64(v)) {
+			return i
+		}
+	}
+	return -1
 }
 
 // pick draws a token from logits per opt, using probs and order as scratch.

@@ -2,9 +2,12 @@ package trainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -19,6 +22,10 @@ type JSONLWriter struct {
 	mu   sync.Mutex
 	w    io.Writer
 	file *os.File // set when the writer owns a file
+
+	// A metrics file not yet opened: its path and how to open it.
+	path      string
+	appending bool
 }
 
 // NewJSONLWriter writes events to w (for example os.Stdout).
@@ -26,20 +33,54 @@ func NewJSONLWriter(w io.Writer) *JSONLWriter {
 	return &JSONLWriter{w: w}
 }
 
-// CreateMetricsFile opens path for a run's metrics: truncated for a new run,
-// appended to when appending (a resumed run continues its log).
+// CreateMetricsFile returns a writer of a run's metrics to path: truncated
+// for a new run, appended to when appending (a resumed run continues its
+// log). The file is opened at the first event, once the run has started,
+// so that a run that fails on its config or data leaves an existing log as
+// it was; whether it can be opened is checked now, without changing it.
 func CreateMetricsFile(path string, appending bool) (*JSONLWriter, error) {
+	if err := checkWritable(path); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return &JSONLWriter{path: path, appending: appending}, nil
+}
+
+// checkWritable reports why path cannot be opened for writing, leaving it as
+// it is: an existing file is opened without truncation and closed, and a new
+// one needs an existing directory.
+func checkWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
+}
+
+// open opens the metrics file on the first event (j.mu held).
+func (j *JSONLWriter) open() error {
 	flags := os.O_WRONLY | os.O_CREATE
-	if appending {
+	if j.appending {
 		flags |= os.O_APPEND
 	} else {
 		flags |= os.O_TRUNC
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	f, err := os.OpenFile(j.path, flags, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
+		return fmt.Errorf("metrics: %w", err)
 	}
-	return &JSONLWriter{w: f, file: f}, nil
+	j.w, j.file, j.path = f, f, ""
+	return nil
 }
 
 // Emit implements Sink.
@@ -51,6 +92,14 @@ func (j *JSONLWriter) Emit(e Event) error {
 	b = append(b, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.path != "" {
+		if err := j.open(); err != nil {
+			return err
+		}
+	}
+	if j.w == nil {
+		return errors.New("metrics: the writer is closed")
+	}
 	if _, err := j.w.Write(b); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
@@ -67,6 +116,7 @@ func (j *JSONLWriter) Emit(e Event) error {
 func (j *JSONLWriter) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.path = "" // never opened: the file stays as it was
 	if j.file == nil {
 		return nil
 	}

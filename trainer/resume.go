@@ -40,6 +40,11 @@ func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) e
 		}
 	}
 	cfg.Defaults()
+	// A checkpoint from before data paths were stored absolute reads its
+	// relative path from the working directory, as it always did.
+	if err := cfg.absData(); err != nil {
+		return nil, err
+	}
 	if err := sameRun(&saved, &cfg); err != nil {
 		return nil, err
 	}
@@ -205,6 +210,9 @@ func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.Opti
 	from := len(m.Blocks)
 	if layers <= from {
 		return fmt.Errorf("trainer: grow: the checkpoint has %d blocks; the target (%d) must be deeper", from, layers)
+	}
+	if err := checkGrowMemory(m.Config, layers, machineMemory()); err != nil {
+		return err
 	}
 	var cfg *Config
 	var opt nn.Optimizer

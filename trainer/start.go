@@ -33,6 +33,9 @@ func StartCheckpoint(dir string, cfg Config, m *nn.Model) error {
 	}
 	cfg.Out = filepath.Clean(dir)
 	cfg.Defaults()
+	if err := cfg.absData(); err != nil {
+		return err
+	}
 	r, err := prepare(cfg, nil, 0, "")
 	if err != nil {
 		return err

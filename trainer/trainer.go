@@ -47,6 +47,9 @@ func PreGrowDir(out string, step int) string {
 // written before it is left as it was.
 func Run(ctx context.Context, cfg Config, sink Sink) (*Result, error) {
 	cfg.Defaults()
+	if err := cfg.absData(); err != nil {
+		return nil, err
+	}
 	r, err := prepare(cfg, sink, 0, "")
 	if err != nil {
 		return nil, err

@@ -99,6 +99,13 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 		EvalEvery: -1,
 		LogEvery:  1,
 	}
+	// The whole run, memory included, is checked before anything is
+	// allocated, as train does.
+	check := cfg
+	check.Defaults()
+	if err := check.Validate(); err != nil {
+		return usagef("bench train: %v", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	r, err := benchTrain(ctx, cfg, *warm)

@@ -58,6 +58,12 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			*title = model.Arch + ", " + *title
 		}
 	}
+	if *batch < 1 {
+		return usagef("compare: --batch must be at least 1, got %d", *batch)
+	}
+	if !(*tolerance >= 0) || math.IsInf(*tolerance, 1) {
+		return usagef("compare: --tolerance must be a finite number >= 0, got %v", *tolerance)
+	}
 	if *replot != "" {
 		return replotCompare(*replot, *out, *title, *tolerance, *jsonOut, stdout, stderr)
 	}

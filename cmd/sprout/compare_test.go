@@ -114,6 +114,8 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"compare", "--dim", "16", "--heads", "3"}, 2, "heads"},
 		{[]string{"compare", "--layers", "1", "--variants", "fixed,1-copy"}, 2, "not below the target depth"},
 		{[]string{"compare", "--weight-decay", "-1"}, 2, "weight-decay"},
+		{[]string{"compare", "--tolerance", "NaN"}, 2, "--tolerance must be a finite number >= 0"},
+		{[]string{"compare", "--rope-base", "Inf", "--arch", "llama"}, 2, "rope_base must be > 1 and finite"},
 		{[]string{"compare", "--bogus"}, 2, "bogus"},
 		{[]string{"compare", "extra"}, 2, "unexpected argument"},
 		{[]string{"compare", "--data", filepath.Join(t.TempDir(), "missing.txt")}, 1, "missing.txt"},

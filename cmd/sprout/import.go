@@ -51,6 +51,8 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return usagef("import: --ctx must not be negative")
 	case *steps < 1:
 		return usagef("import: --steps must be at least 1")
+	case *batch < 1:
+		return usagef("import: --batch must be at least 1, got %d", *batch)
 	case *lr < 0:
 		return usagef("import: --lr must not be negative")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/sproutml/sprout/trainer"
 )
@@ -14,7 +15,7 @@ func init() {
 func runSample(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sample", "sample --ckpt DIR [flags]", stdout)
 	ckpt := fs.String("ckpt", "", "checkpoint directory (required)")
-	prompt := fs.String("prompt", "", "text to continue (default: a newline)")
+	prompt := fs.String("prompt", "", "text to continue (default: a newline, or token 0 for a vocabulary without one)")
 	tokens := fs.Int("tokens", 200, "tokens (bytes) to generate")
 	temperature := fs.Float64("temperature", 0.8, "softmax temperature (0: greedy)")
 	topK := fs.Int("top-k", 0, "sample from the K most likely tokens only (0: all)")
@@ -28,22 +29,21 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return usagef("sample: --ckpt DIR is required")
 	case *tokens < 0:
 		return usagef("sample: --tokens must not be negative, got %d", *tokens)
-	case *temperature < 0:
-		return usagef("sample: --temperature must not be negative, got %v", *temperature)
+	case !validTemperature(*temperature):
+		return usagef("sample: --temperature must be a finite number >= 0, got %v", *temperature)
 	case *topK < 0:
 		return usagef("sample: --top-k must not be negative, got %d", *topK)
-	case *topP < 0 || *topP > 1:
+	case !(*topP >= 0 && *topP <= 1): // NaN too
 		return usagef("sample: --top-p must be in [0, 1], got %v", *topP)
 	}
 	m, _, err := trainer.LoadModel(*ckpt)
 	if err != nil {
 		return err
 	}
-	p := *prompt
-	if p == "" {
-		p = "\n"
+	in := defaultPrompt(m.Vocab)
+	if *prompt != "" {
+		in = trainer.EncodeBytes([]byte(*prompt))
 	}
-	in := trainer.EncodeBytes([]byte(p))
 	out, err := trainer.Generate(m, in, trainer.SampleOptions{Tokens: *tokens, Temperature: *temperature, TopK: *topK, TopP: *topP, Seed: *seed})
 	if err != nil {
 		return err
@@ -54,4 +54,17 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, text)
 	return err
+}
+
+// validTemperature reports whether t is a sampling temperature: a finite
+// number >= 0 (0 is greedy).
+func validTemperature(t float64) bool { return t >= 0 && !math.IsInf(t, 1) }
+
+// defaultPrompt is what a sample continues without --prompt: a newline, or
+// token 0 when the vocabulary is too small to hold one (a token file's).
+func defaultPrompt(vocab int) []uint16 {
+	if '\n' < vocab {
+		return []uint16{'\n'}
+	}
+	return []uint16{0}
 }

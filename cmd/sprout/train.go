@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,6 +205,23 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	return cfg, nil
 }
 
+// checkCounts rejects a zero where the help promises no default for it:
+// the trainer would silently replace it (--batch 0 trained batches of 16).
+func (f *trainFlags) checkCounts() error {
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"batch", f.batch}, {"shard", f.shard}, {"eval-windows", f.evalWindows}, {"log-every", f.logEvery}} {
+		if v.n < 1 {
+			return usagef("train: --%s must be at least 1, got %d", v.name, v.n)
+		}
+	}
+	if !(f.valFraction > 0 && f.valFraction < 1) {
+		return usagef("train: --val-fraction must be a fraction in (0, 1), got %v", f.valFraction)
+	}
+	return nil
+}
+
 // orNone maps a flag's 0 ("none") to the config's "negative disables".
 func orNone(x float64) float64 {
 	if x == 0 {
@@ -229,6 +247,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.sampleTokens < 0 {
 		return usagef("train: --sample-tokens must not be negative")
+	}
+	if err := f.checkCounts(); err != nil {
+		return err
+	}
+	if f.sampleTokens > 0 && !validTemperature(f.temperature) { // not after the training
+		return usagef("train: --temperature must be a finite number >= 0, got %v", f.temperature)
 	}
 	var cfg trainer.Config
 	var plannedFLOPs float64
@@ -337,6 +361,10 @@ func (f *trainFlags) override(c *trainer.Config) error {
 			c.Replace = f.force
 		case "lr":
 			c.LR = f.lr
+		case "data": // the same file may be named from another directory
+			if !samePath(f.data, c.Data) {
+				errs = append(errs, usagef("train: --data cannot change when resuming (the checkpoint trained on %s)", c.Data))
+			}
 		default:
 			errs = append(errs, usagef("train: --%s cannot change when resuming (the checkpoint fixes it)", fl.Name))
 		}
@@ -344,13 +372,25 @@ func (f *trainFlags) override(c *trainer.Config) error {
 	return errors.Join(errs...)
 }
 
+// samePath reports whether a and b name the same path once made absolute
+// and clean ("" is the embedded corpus).
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
+}
+
 // sinkFunc adapts a function to trainer.Sink.
 type sinkFunc func(trainer.Event)
 
 func (f sinkFunc) Emit(e trainer.Event) error { f(e); return nil }
 
-// describe prints what is about to be trained.
+// describe prints what is about to be trained, with its defaults filled in.
 func describe(w io.Writer, cfg trainer.Config) {
+	cfg.Defaults()
 	data := cfg.Data
 	if data == "" {
 		data = "the embedded corpus"
@@ -381,7 +421,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 
 // printSample prints a sample of the model's text.
 func printSample(w io.Writer, m *nn.Model, n int, temperature float64, seed uint64) error {
-	out, err := trainer.Generate(m, []uint16{'\n'}, trainer.SampleOptions{Tokens: n, Temperature: temperature, Seed: seed})
+	out, err := trainer.Generate(m, defaultPrompt(m.Vocab), trainer.SampleOptions{Tokens: n, Temperature: temperature, Seed: seed})
 	if err != nil {
 		return err
 	}

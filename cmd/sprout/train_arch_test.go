@@ -74,6 +74,12 @@ func TestCLIArchErrors(t *testing.T) {
 		{[]string{"train", "--arch", "moe", "--experts", "4", "--top-k", "5"}, "top_k must be between 1 and the number of experts (4)"},
 		{[]string{"train", "--arch", "moe", "--gate", "tanh"}, `unknown gate "tanh"`},
 		{[]string{"train", "--arch", "moe", "--balance", "bias", "--aux-coef", "0.1"}, `aux_coef applies to balance "aux" only`},
+		// non-finite values fail up front, not as a diverged run or an
+		// unencodable checkpoint at the end
+		{[]string{"train", "--arch", "llama", "--rope-base", "Inf"}, "rope_base must be > 1 and finite, got +Inf"},
+		{[]string{"train", "--arch", "llama", "--rope-base", "NaN"}, "rope_base must be > 1 and finite, got NaN"},
+		{[]string{"train", "--arch", "moe", "--aux-coef", "Inf"}, "aux_coef must be >= 0 and finite, got +Inf"},
+		{[]string{"train", "--arch", "moe", "--balance", "bias", "--bias-rate", "Inf"}, "bias_rate must be >= 0 and finite, got +Inf"},
 	} {
 		code, stdout, stderr := sprout(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || stdout != "" {
