@@ -72,7 +72,7 @@ func TestCheckMemory(t *testing.T) {
 	if err == nil {
 		t.Fatal("a 6-block model of width 65536 passed a 23.4 GiB machine")
 	}
-	for _, want := range []string{"the run needs at least ", "(309.3 G parameters: ", "adamw state", "16 batch shards", "more than this machine's 23.4 GiB; use a smaller dim or layers"} {
+	for _, want := range []string{"the run needs at least ", "(309.3G parameters: ", "adamw state", "16 batch shards", "more than this machine's 23.4 GiB; use a smaller dim or layers"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -135,7 +135,7 @@ func TestCheckGrowMemory(t *testing.T) {
 		t.Errorf("2 blocks of width 32 in 1 GiB: %v", err)
 	}
 	err := checkGrowMemory(mc, 10_000_000, 1<<30)
-	if err == nil || !strings.Contains(err.Error(), "10000000 blocks need at least 946.5 GiB of memory (127.0 G parameters") {
+	if err == nil || !strings.Contains(err.Error(), "10000000 blocks need at least 946.5 GiB of memory (127.0G parameters") {
 		t.Errorf("10M blocks in 1 GiB: %v", err)
 	}
 	if err := checkGrowMemory(mc, 1<<30, 0); err == nil || !strings.Contains(err.Error(), "layers must be at most") {

@@ -81,7 +81,7 @@ func (c *Config) checkMemory(total float64) error {
 		return nil
 	}
 	return fmt.Errorf("config: the run needs at least %s of memory (%s parameters: %s for weights, gradients and %s state, %s for the gradients of %d batch shards, %s for activations), more than this machine's %s; use %s",
-		gib(need.Total()), count(need.Params), gib(need.Model), c.Optimizer, gib(need.Shards), max(1, c.Batch/max(1, c.Shard)),
+		gib(need.Total()), fmtCount(float64(need.Params)), gib(need.Model), c.Optimizer, gib(need.Shards), max(1, c.Batch/max(1, c.Shard)),
 		gib(need.Activations), gib(total), c.memoryHint(need, total))
 }
 
@@ -96,7 +96,7 @@ func checkGrowMemory(mc nn.Config, layers int, total float64) error {
 	params := nn.ParamCount64(mc)
 	if need := 4 * 2 * float64(params); total > 0 && need > total {
 		return fmt.Errorf("trainer: grow: %d blocks need at least %s of memory (%s parameters: weights and gradients), more than this machine's %s; grow to fewer layers",
-			layers, gib(need), count(params), gib(total))
+			layers, gib(need), fmtCount(float64(params)), gib(total))
 	}
 	return nil
 }
@@ -128,17 +128,6 @@ func gib(b float64) string {
 	default:
 		return fmt.Sprintf("%.1f GiB", g)
 	}
-}
-
-// count formats a parameter count (12.0 G, 3.4 M, 5678).
-func count(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.1f G", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1f M", float64(n)/1e6)
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // machineMemory is the machine's total memory in bytes: MemTotal of

@@ -45,7 +45,7 @@ func TestCLIRefusesWhatCannotFit(t *testing.T) {
 	} {
 		checkOneLine(t, append(tc.args, "--out", out), 2, tc.want)
 	}
-	checkOneLine(t, []string{"train", "--dim", "65536", "--heads", "8", "--out", out}, 2, "the run needs at least 21893.2 GiB of memory (309.3 G parameters: ")
+	checkOneLine(t, []string{"train", "--dim", "65536", "--heads", "8", "--out", out}, 2, "the run needs at least 21893.2 GiB of memory (309.3G parameters: ")
 	checkOneLine(t, []string{"bench", "train", "--dim", "65536"}, 2, "the run needs at least")
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a refused run created %s (%v)", out, err)
