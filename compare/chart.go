@@ -172,8 +172,10 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 		p.Legend.Add("expansion", legendMark)
 	}
 	// Show the end of the runs, where they differ: up to twice the spread
-	// of the final losses above the worst of them.
-	if top := maxFinal + 2*(maxFinal-lo); top > lo {
+	// of the final losses above the worst of them, and at least half the
+	// curves' range above the best, so that runs ending together (mixed)
+	// still show how they got there.
+	if top := maxFinal + max(2*(maxFinal-lo), (hi-lo)/2); top > lo {
 		hi = min(hi, top)
 	}
 	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) && hi > lo {

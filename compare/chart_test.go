@@ -41,3 +41,19 @@ func TestChartExtremeValues(t *testing.T) {
 		})
 	}
 }
+
+// Runs that end at the same loss (the progressive run mixed) still get a
+// y range that shows their curves, not one squeezed onto the final values.
+func TestChartRangeWhenRunsMix(t *testing.T) {
+	r := &Report{Runs: []Run{
+		chartRun("fixed", 4, 3, 2, 1.6, 1.4, 1.2, 1.1, 1.0),
+		chartRun("grown", 4, 3.5, 3, 2.9, 2.8, 2.0, 1.5, 1.0001),
+	}, Baseline: 0}
+	p, err := r.panel(func(p Point) float64 { return p.FLOPs }, func(g GrowPoint) float64 { return g.FLOPs }, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Min > 1.0 || p.Y.Max < 1.9 {
+		t.Errorf("y range [%g, %g]: want it to reach from below 1.0 to above 1.9", p.Y.Min, p.Y.Max)
+	}
+}
