@@ -387,6 +387,62 @@ func TestRunReport(t *testing.T) {
 	}
 }
 
+// A comparison split in two (the variants in one process, the baseline in
+// another) and merged gives the rows of the comparison run in one.
+func TestSplitAndMerge(t *testing.T) {
+	f := &fakeTrainer{loss: func(cfg trainer.Config) float64 {
+		if cfg.Grow == nil {
+			return 2.0
+		}
+		return 2.1
+	}}
+	whole, err := Experiment{Base: tinyBase(), Specs: mustSpecs(t, "fixed,1-copy,0-random")}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (Experiment{Base: tinyBase(), Specs: mustSpecs(t, "1-copy,0-random")}).Variants(); err == nil {
+		t.Error("variants without a baseline accepted without NoBaseline")
+	}
+	if _, err := (Experiment{Base: tinyBase(), Specs: mustSpecs(t, "1-copy"), NoBaseline: true, TauSweep: []float64{0.5}}).Variants(); err == nil || !strings.Contains(err.Error(), "baseline") {
+		t.Errorf("a tau sweep without the baseline: %v", err)
+	}
+	prog, err := Experiment{Base: tinyBase(), Specs: mustSpecs(t, "1-copy,0-random"), NoBaseline: true}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog.Baseline != -1 || !math.IsNaN(prog.Rows()[0].DeltaPct) {
+		t.Errorf("variants alone: baseline %d, delta %v; want -1, NaN", prog.Baseline, prog.Rows()[0].DeltaPct)
+	}
+	fixed, err := Experiment{Base: tinyBase(), Specs: mustSpecs(t, "fixed")}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := Merge(prog, fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Baseline != 2 || len(merged.Runs) != 3 {
+		t.Fatalf("merged: baseline %d of %d runs, want 2 of 3", merged.Baseline, len(merged.Runs))
+	}
+	want, got := whole.Rows(), merged.Rows()
+	if got[0] != want[1] || got[1] != want[2] || got[2] != want[0] {
+		t.Errorf("merged rows\n%+v\nwant (reordered)\n%+v", got, want)
+	}
+
+	if _, err := Merge(fixed, fixed); err == nil || !strings.Contains(err.Error(), `"fixed" appears twice`) {
+		t.Errorf("a run merged twice: %v", err)
+	}
+	longer := tinyBase()
+	longer.Steps *= 2
+	other, err := Experiment{Base: longer, Specs: mustSpecs(t, "1-copy,0-random"), NoBaseline: true}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(fixed, other); err == nil || !strings.Contains(err.Error(), "not the same budget") {
+		t.Errorf("runs of different budgets merged: %v", err)
+	}
+}
+
 func TestTauSweep(t *testing.T) {
 	// The final loss rises 4% per 0.1 of tau above 0.55: 0.8 -> +10%,
 	// 0.7 -> +6%, 0.6 -> +2%, 0.55 -> +0%. Copy is 1.5 points better.

@@ -16,7 +16,10 @@
 // The report comes out as a text table (WriteTable), JSON Lines carrying the
 // trainer's summary fields plus the run's name (WriteJSONL), and a PNG chart
 // of validation loss against FLOPs and against wall time with the expansion
-// points marked (WriteChart, drawn with gonum.org/v1/plot).
+// points marked (WriteChart, drawn with gonum.org/v1/plot). ReadJSONL reads
+// the JSON Lines back, and Merge joins the parts of a comparison split across
+// processes or machines (Experiment.NoBaseline runs the variants without the
+// baseline), so that each part can have its own cores.
 //
 // compare sits on trainer and grow; it knows nothing of the command line.
 package compare

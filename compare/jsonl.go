@@ -182,6 +182,35 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 	return rep, nil
 }
 
+// Merge joins the reports of a comparison that was split across processes
+// or machines (Experiment.NoBaseline), in order. The baseline is the first
+// run that was one in its report. Runs must have distinct names and the
+// same token budget, or the deltas would compare unlike runs.
+func Merge(reports ...*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("compare: nothing to merge")
+	}
+	out := &Report{Baseline: -1, Tolerance: reports[0].Tolerance}
+	where := map[string]bool{}
+	for _, rep := range reports {
+		for i, run := range rep.Runs {
+			if where[run.Name] {
+				return nil, fmt.Errorf("compare: run %q appears twice", run.Name)
+			}
+			where[run.Name] = true
+			if first := out.Runs; len(first) > 0 && run.Summary.Tokens != first[0].Summary.Tokens {
+				return nil, fmt.Errorf("compare: run %q trained %d tokens but %q trained %d: not the same budget",
+					run.Name, run.Summary.Tokens, first[0].Name, first[0].Summary.Tokens)
+			}
+			if i == rep.Baseline && out.Baseline < 0 {
+				out.Baseline = len(out.Runs)
+			}
+			out.Runs = append(out.Runs, run)
+		}
+	}
+	return out, nil
+}
+
 // rpoint is an evaluation as read back (null numbers allowed).
 type rpoint struct {
 	Step    int64    `json:"step"`

@@ -45,6 +45,12 @@ type Experiment struct {
 	// Tolerance is the relative loss gap that counts as mixed (default
 	// DefaultTolerance, 1%).
 	Tolerance float64
+
+	// NoBaseline allows specs without the fixed-depth baseline, for a
+	// comparison split across processes or machines: each part writes its
+	// JSON Lines and Merge joins them, baseline included. Without it a
+	// missing baseline is an error, since the table would have no deltas.
+	NoBaseline bool
 }
 
 // Variant is one run of an experiment, ready for trainer.Run.
@@ -135,7 +141,7 @@ func (e Experiment) Variants() ([]Variant, error) {
 			errs = append(errs, fmt.Errorf("compare: variants %s: %s", strings.Join(names, ", "), msg))
 		}
 	}
-	if len(errs) == 0 && !baseline {
+	if len(errs) == 0 && !baseline && !e.NoBaseline {
 		errs = append(errs, fmt.Errorf("compare: the variants need a fixed-depth baseline on the base schedule (add \"fixed\")"))
 	}
 	if len(errs) == 0 && len(e.TauSweep) > 0 {
@@ -149,6 +155,9 @@ func (e Experiment) Variants() ([]Variant, error) {
 		}
 		if !ok {
 			errs = append(errs, errors.New("compare: the tau sweep needs a progressive variant on the base schedule"))
+		}
+		if !baseline {
+			errs = append(errs, errors.New("compare: the tau sweep needs the fixed-depth baseline in the same run"))
 		}
 		for _, tau := range e.TauSweep {
 			probe.At = tau

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"github.com/sproutml/sprout/compare"
 	"github.com/sproutml/sprout/grow"
@@ -47,7 +48,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "workers per run (0: all cores)")
 	out := fs.String("out", "", "directory for compare.png, compare.txt, compare.md and compare.jsonl")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run (JSON Lines) instead of the table")
-	replot := fs.String("replot", "", "train nothing: read a compare.jsonl and print its table (and with --out rewrite the chart and tables)")
+	replot := fs.String("replot", "", "train nothing: read a compare.jsonl (or several, comma-separated, joined into one comparison) and print its table (and with --out rewrite the chart and tables)")
+	noBaseline := fs.Bool("no-baseline", false, "allow --variants without \"fixed\", to split a comparison across processes or machines (join the parts with --replot A,B)")
 	title := fs.String("title", "", "chart title (default: depth and width)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -115,11 +117,12 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			EvalEvery:   *evalEvery,
 			EvalWindows: *evalWindows,
 		},
-		Specs:     specs,
-		At:        *growAt,
-		Grow:      plan,
-		TauSweep:  taus,
-		Tolerance: *tolerance,
+		Specs:      specs,
+		At:         *growAt,
+		Grow:       plan,
+		TauSweep:   taus,
+		Tolerance:  *tolerance,
+		NoBaseline: *noBaseline,
 	}
 	if err := e.Base.Model.Validate(); err != nil {
 		return usagef("compare: %v", err)
@@ -156,16 +159,25 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	return errors.Join(runErr, err)
 }
 
-// replotCompare redraws a finished comparison from its JSON Lines.
-func replotCompare(path, out, title string, tolerance float64, jsonOut bool, stdout, stderr io.Writer) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("compare: --replot: %w", err)
+// replotCompare redraws a finished comparison from its JSON Lines: one
+// file, or the comma-separated parts of a comparison split across processes.
+func replotCompare(paths, out, title string, tolerance float64, jsonOut bool, stdout, stderr io.Writer) error {
+	var parts []*compare.Report
+	for _, path := range strings.Split(paths, ",") {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("compare: --replot: %w", err)
+		}
+		rep, err := compare.ReadJSONL(f, tolerance)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("compare: --replot %s: %s", path, strings.TrimPrefix(err.Error(), "compare: "))
+		}
+		parts = append(parts, rep)
 	}
-	rep, err := compare.ReadJSONL(f, tolerance)
-	f.Close()
+	rep, err := compare.Merge(parts...)
 	if err != nil {
-		return fmt.Errorf("compare: --replot %s: %w", path, err)
+		return fmt.Errorf("compare: --replot: %s", strings.TrimPrefix(err.Error(), "compare: "))
 	}
 	if jsonOut {
 		err = rep.WriteJSONL(stdout)

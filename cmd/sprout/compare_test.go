@@ -98,6 +98,22 @@ func TestCompareCommand(t *testing.T) {
 	if code, _, stderr := runSprout("compare", "--replot", filepath.Join(out, "compare.png")); code != 1 || !strings.Contains(stderr, "compare.png") {
 		t.Errorf("--replot of a PNG: exit %d, %s", code, stderr)
 	}
+
+	// A variant run in another process joins the comparison through --replot.
+	out3 := filepath.Join(t.TempDir(), "part")
+	args = append([]string{"compare", "--data", data, "--steps", "20", "--eval-every", "5", "--eval-windows", "4",
+		"--variants", "1-random", "--no-baseline", "--out", out3}, tinyModelFlags...)
+	if code, part, stderr := runSprout(args...); code != 0 || !strings.Contains(part, "1-random ") {
+		t.Fatalf("--no-baseline: exit %d\n%s\n%s", code, part, stderr)
+	}
+	code, merged, stderr := runSprout("compare", "--replot", filepath.Join(out, "compare.jsonl")+","+filepath.Join(out3, "compare.jsonl"))
+	if rows := strings.Split(strings.TrimSpace(merged), "\n"); code != 0 || len(rows) != 5 || !strings.HasPrefix(rows[4], "1-random") || strings.Contains(rows[4], " - ") {
+		t.Errorf("--replot of two parts: exit %d, %s\n%s", code, stderr, merged)
+	}
+	code, _, stderr = runSprout("compare", "--replot", filepath.Join(out, "compare.jsonl")+","+filepath.Join(out, "compare.jsonl"))
+	if code != 1 || !strings.Contains(stderr, "appears twice") || strings.Count(stderr, "compare:") != 1 {
+		t.Errorf("--replot of one part twice: exit %d, %s", code, stderr)
+	}
 }
 
 func TestCompareUsageErrors(t *testing.T) {
