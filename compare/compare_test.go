@@ -441,6 +441,27 @@ func TestSplitAndMerge(t *testing.T) {
 	if _, err := Merge(fixed, other); err == nil || !strings.Contains(err.Error(), "not the same budget") {
 		t.Errorf("runs of different budgets merged: %v", err)
 	}
+	wider := tinyBase()
+	wider.Model.Dim *= 2
+	other, err = Experiment{Base: wider, Specs: mustSpecs(t, "1-copy"), NoBaseline: true}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(fixed, other); err == nil || !strings.Contains(err.Error(), "different models") {
+		t.Errorf("runs of different models merged: %v", err)
+	}
+	// The model survives the JSON Lines, so that files merge with the check.
+	var jl bytes.Buffer
+	if err := other.WriteJSONL(&jl); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSONL(&jl, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Runs[0].Config.Model; got != other.Runs[0].Config.Model {
+		t.Errorf("model read back: %+v", got)
+	}
 }
 
 func TestTauSweep(t *testing.T) {

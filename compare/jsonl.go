@@ -10,6 +10,7 @@ import (
 	"math"
 
 	"github.com/sproutml/sprout/grow"
+	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -23,7 +24,8 @@ import (
 // fixed_flops, flops_saved_frac, wall_s, tokens, layers_start, layers_end,
 // grow_step, ...), its growth plan (plan: source and target depth, point,
 // strategy, optimizer-state mode, init scale, placement, re-warmup; absent
-// for fixed-depth runs), and its evaluation and expansion points.
+// for fixed-depth runs), its model (at the target depth), and its evaluation
+// and expansion points.
 func (r *Report) WriteJSONL(w io.Writer) error {
 	rows := r.Rows()
 	for i, run := range r.Runs {
@@ -49,6 +51,15 @@ func (n jnum) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
+// knownModel is m, or nil for a run read back from a file that did not
+// record its model.
+func knownModel(m nn.Config) *nn.Config {
+	if m.Dim == 0 {
+		return nil
+	}
+	return &m
+}
+
 func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 	var strategy string
 	if run.Spec.Progressive() {
@@ -67,8 +78,9 @@ func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 		Mixed      bool       `json:"mixed"`
 		Baseline   bool       `json:"baseline"`
 		Plan       *grow.Plan `json:"plan,omitempty"`
+		Model      *nn.Config `json:"model,omitempty"`
 	}{run.Name, run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
-		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline, run.Config.Grow})
+		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline, run.Config.Grow, knownModel(run.Config.Model)})
 	if err != nil {
 		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
 	}
@@ -109,7 +121,8 @@ type jpoint struct {
 }
 
 // ReadJSONL reads a report written by WriteJSONL back (runs, their curves,
-// summaries and the baseline; not the configs beyond schedule and steps, nor
+// summaries and the baseline; not the configs beyond schedule, steps and
+// model (absent from files written before it was recorded), nor
 // the tau sweep's verdict), so that its table and chart can be redrawn
 // without training again.
 func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
@@ -144,6 +157,7 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 			Workers        int         `json:"workers"`
 			Evals          []rpoint    `json:"evals"`
 			Grows          []GrowPoint `json:"grows"`
+			Model          nn.Config   `json:"model"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
 			return nil, fmt.Errorf("compare: line %d: %w", line, err)
@@ -156,7 +170,7 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 			return nil, fmt.Errorf("compare: line %d: %w", line, err)
 		}
 		run := Run{Name: o.Name, Spec: spec, Grows: o.Grows}
-		run.Config.Schedule, run.Config.Steps = o.Schedule, int(o.Steps)
+		run.Config.Schedule, run.Config.Steps, run.Config.Model = o.Schedule, int(o.Steps), o.Model
 		run.Summary = trainer.SummaryEvent{Steps: o.Steps, Tokens: o.Tokens, FLOPs: orNaN(o.FLOPs), FixedFLOPs: orNaN(o.FixedFLOPs),
 			FinalTrainLoss: orNaN(o.FinalTrainLoss), FinalValLoss: o.FinalValLoss, WallS: orNaN(o.WallS), TokensPerS: orNaN(o.TokensPerS),
 			LayersStart: o.LayersStart, LayersEnd: o.LayersEnd, GrowStep: o.GrowStep, Kernel: o.Kernel, Workers: o.Workers}
@@ -185,7 +199,8 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 // Merge joins the reports of a comparison that was split across processes
 // or machines (Experiment.NoBaseline), in order. The baseline is the first
 // run that was one in its report. Runs must have distinct names and the
-// same token budget, or the deltas would compare unlike runs.
+// same token budget and target model (where recorded), or the deltas would
+// compare unlike runs.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("compare: nothing to merge")
@@ -198,9 +213,15 @@ func Merge(reports ...*Report) (*Report, error) {
 				return nil, fmt.Errorf("compare: run %q appears twice", run.Name)
 			}
 			where[run.Name] = true
-			if first := out.Runs; len(first) > 0 && run.Summary.Tokens != first[0].Summary.Tokens {
-				return nil, fmt.Errorf("compare: run %q trained %d tokens but %q trained %d: not the same budget",
-					run.Name, run.Summary.Tokens, first[0].Name, first[0].Summary.Tokens)
+			if len(out.Runs) > 0 {
+				first := out.Runs[0]
+				if run.Summary.Tokens != first.Summary.Tokens {
+					return nil, fmt.Errorf("compare: run %q trained %d tokens but %q trained %d: not the same budget",
+						run.Name, run.Summary.Tokens, first.Name, first.Summary.Tokens)
+				}
+				if m, fm := run.Config.Model, first.Config.Model; m.Dim != 0 && fm.Dim != 0 && m != fm {
+					return nil, fmt.Errorf("compare: runs %q and %q are of different models", first.Name, run.Name)
+				}
 			}
 			if i == rep.Baseline && out.Baseline < 0 {
 				out.Baseline = len(out.Runs)

@@ -54,12 +54,6 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *title == "" {
-		*title = fmt.Sprintf("depth %d, d=%d", model.Layers, model.Dim)
-		if model.Arch != nn.ArchGPT2 {
-			*title = model.Arch + ", " + *title
-		}
-	}
 	if *batch < 1 {
 		return usagef("compare: --batch must be at least 1, got %d", *batch)
 	}
@@ -68,6 +62,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	if *replot != "" {
 		return replotCompare(*replot, *out, *title, *tolerance, *jsonOut, stdout, stderr)
+	}
+	if *title == "" {
+		*title = chartTitle(model)
 	}
 	specs, err := compare.ParseSpecs(*variants)
 	if err != nil {
@@ -159,6 +156,25 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	return errors.Join(runErr, err)
 }
 
+// chartTitle is the default chart title: architecture, depth and width.
+func chartTitle(m nn.Config) string {
+	t := fmt.Sprintf("depth %d, d=%d", m.Layers, m.Dim)
+	if m.Arch != "" && m.Arch != nn.ArchGPT2 {
+		t = m.Arch + ", " + t
+	}
+	return t
+}
+
+// replotTitle is the default title of a redrawn chart: the runs' own model
+// (the model flags' defaults would name another).
+func replotTitle(rep *compare.Report) string {
+	run := rep.Runs[max(rep.Baseline, 0)]
+	if run.Config.Model.Dim == 0 { // a file from before models were recorded
+		return fmt.Sprintf("depth %d", run.Summary.LayersEnd)
+	}
+	return chartTitle(run.Config.Model)
+}
+
 // replotCompare redraws a finished comparison from its JSON Lines: one
 // file, or the comma-separated parts of a comparison split across processes.
 func replotCompare(paths, out, title string, tolerance float64, jsonOut bool, stdout, stderr io.Writer) error {
@@ -178,6 +194,9 @@ func replotCompare(paths, out, title string, tolerance float64, jsonOut bool, st
 	rep, err := compare.Merge(parts...)
 	if err != nil {
 		return fmt.Errorf("compare: --replot: %s", strings.TrimPrefix(err.Error(), "compare: "))
+	}
+	if title == "" {
+		title = replotTitle(rep)
 	}
 	if jsonOut {
 		err = rep.WriteJSONL(stdout)

@@ -110,6 +110,15 @@ func TestCompareCommand(t *testing.T) {
 	if rows := strings.Split(strings.TrimSpace(merged), "\n"); code != 0 || len(rows) != 5 || !strings.HasPrefix(rows[4], "1-random") || strings.Contains(rows[4], " - ") {
 		t.Errorf("--replot of two parts: exit %d, %s\n%s", code, stderr, merged)
 	}
+	// The redrawn chart is titled by the runs' model, not the flags' defaults.
+	jl, err := os.Open(filepath.Join(out, "compare.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jl.Close()
+	if rep, err := compare.ReadJSONL(jl, 0); err != nil || replotTitle(rep) != "depth 2, d=16" {
+		t.Errorf("replot title: %v", err)
+	}
 	code, _, stderr = runSprout("compare", "--replot", filepath.Join(out, "compare.jsonl")+","+filepath.Join(out, "compare.jsonl"))
 	if code != 1 || !strings.Contains(stderr, "appears twice") || strings.Count(stderr, "compare:") != 1 {
 		t.Errorf("--replot of one part twice: exit %d, %s", code, stderr)
