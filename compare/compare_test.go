@@ -135,6 +135,21 @@ func TestVariantsShareBudget(t *testing.T) {
 	if vs[1].Stages[0].At != 70 || vs[2].Stages[0].At != 50 {
 		t.Errorf("stages at %d and %d, want 70 and 50", vs[1].Stages[0].At, vs[2].Stages[0].At)
 	}
+
+	// Without a tau, a depth-12 target of width 128 or less grows at 0.6
+	// (grow.DefaultAtFor), a wider one at 0.8.
+	for _, c := range []struct{ dim, at int }{{32, 60}, {256, 80}} {
+		deep := base
+		deep.Model.Layers, deep.Model.Dim = 12, c.dim
+		e = Experiment{Base: deep, Specs: mustSpecs(t, "fixed,0-random,1-copy@0.7")}
+		vs, err = e.Variants()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs[1].Stages[0].At != c.at || vs[1].Config.Grow.At != float64(c.at)/100 || vs[2].Stages[0].At != 70 {
+			t.Errorf("depth 12, width %d: stages at %d (plan %v) and %d, want %d and 70", c.dim, vs[1].Stages[0].At, vs[1].Config.Grow.At, vs[2].Stages[0].At, c.at)
+		}
+	}
 }
 
 func mustSpecs(t *testing.T, list string) []Spec {

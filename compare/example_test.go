@@ -10,11 +10,13 @@ import (
 
 // Build the runs of a depth-12 comparison: every variant shares the base
 // run's data, seed, token budget and schedule; the progressive ones expand
-// at 80% of the steps, before WSD's decay (the last 10%). Experiment.Run
+// at 60% of the steps (the default for 12 blocks of width 128 or less,
+// grow.DefaultAtFor) unless their name gives a point (@0.8, the paper's),
+// always before WSD's decay (the last 10%). Experiment.Run
 // would then train them one after another and return a Report for
 // WriteTable, WriteJSONL and WriteChart.
 func ExampleExperiment_Variants() {
-	specs, err := compare.ParseSpecs("fixed,0-random,1-copy,1-copy-cosine,1-copy@0.6")
+	specs, err := compare.ParseSpecs("fixed,0-random,1-copy,1-copy-cosine,1-copy@0.8")
 	if err != nil {
 		panic(err)
 	}
@@ -40,8 +42,8 @@ func ExampleExperiment_Variants() {
 	}
 	// Output:
 	// fixed          wsd, 12 blocks throughout
-	// 0-random       wsd, 0 -> 12 blocks (random) at step 800
-	// 1-copy         wsd, 1 -> 12 blocks (copy) at step 800
-	// 1-copy-cosine  cosine, 1 -> 12 blocks (copy) at step 800
-	// 1-copy@0.6     wsd, 1 -> 12 blocks (copy) at step 600
+	// 0-random       wsd, 0 -> 12 blocks (random) at step 600
+	// 1-copy         wsd, 1 -> 12 blocks (copy) at step 600
+	// 1-copy-cosine  cosine, 1 -> 12 blocks (copy) at step 600
+	// 1-copy@0.8     wsd, 1 -> 12 blocks (copy) at step 800
 }

@@ -27,7 +27,8 @@ type Experiment struct {
 	Specs []Spec
 
 	// At is the expansion point of specs that do not give one (default
-	// grow.DefaultAt, 0.8).
+	// grow.DefaultAtFor the base model: 0.8, or 0.6 for 12 or more blocks
+	// of width 128 or less).
 	At float64
 
 	// Grow holds the expansion options every progressive variant shares:
@@ -70,7 +71,7 @@ func (e Experiment) withDefaults() (Experiment, error) {
 		e.Specs = specs
 	}
 	if e.At == 0 {
-		e.At = grow.DefaultAt
+		e.At = grow.DefaultAtFor(e.Base.Model.Layers, e.Base.Model.Dim)
 	}
 	if e.Tolerance == 0 {
 		e.Tolerance = DefaultTolerance

@@ -19,6 +19,21 @@ func TestPlanStagesDefaults(t *testing.T) {
 	}
 }
 
+func TestDefaultAtFor(t *testing.T) {
+	for _, c := range []struct {
+		layers, dim int
+		want        float64
+	}{
+		{6, 64, DefaultAt}, {11, 32, DefaultAt}, // mixes at 0.8 at depth 6; 7-11 unmeasured
+		{12, 32, NarrowDeepAt}, {12, 64, NarrowDeepAt}, {12, 128, NarrowDeepAt}, {24, 64, NarrowDeepAt},
+		{12, 129, DefaultAt}, {12, 768, DefaultAt}, // wider: the paper's depth-12 GPT-2 mixes at 0.8
+	} {
+		if got := DefaultAtFor(c.layers, c.dim); got != c.want {
+			t.Errorf("DefaultAtFor(%d, %d) = %v, want %v", c.layers, c.dim, got, c.want)
+		}
+	}
+}
+
 func TestPlanStagesMulti(t *testing.T) {
 	p := Plan{From: 0, To: 12, At: 0.8, Strategy: Copy, Extra: []ExtraStage{{At: 0.5, Layers: 2}}}
 	st, err := p.Stages(100, 90)

@@ -157,7 +157,11 @@ func (c *Config) Defaults() {
 		}
 	}
 	if c.Grow != nil {
-		p := c.Grow.Normalized()
+		p := *c.Grow
+		if p.At == 0 && p.AtStep == 0 {
+			p.At = grow.DefaultAtFor(c.Model.Layers, c.Model.Dim)
+		}
+		p = p.Normalized()
 		if p.To == 0 {
 			p.To = c.Model.Layers
 		}

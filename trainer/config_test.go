@@ -6,8 +6,34 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
 )
+
+// A plan without an expansion point takes the default for the model's size
+// (grow.DefaultAtFor); one that gives a point keeps it.
+func TestConfigDefaultGrowAt(t *testing.T) {
+	for _, c := range []struct {
+		layers, dim int
+		plan        grow.Plan
+		at          float64
+		atStep      int
+	}{
+		{12, 64, grow.Plan{From: 0}, 0.6, 0},
+		{12, 256, grow.Plan{From: 0}, 0.8, 0},
+		{6, 64, grow.Plan{From: 1}, 0.8, 0},
+		{12, 64, grow.Plan{From: 1, At: 0.7}, 0.7, 0},
+		{12, 64, grow.Plan{From: 1, AtStep: 50}, 0, 50},
+	} {
+		plan := c.plan
+		cfg := Config{Model: nn.Config{Layers: c.layers, Dim: c.dim, Heads: 2, Ctx: 16}, Steps: 100, Grow: &plan}
+		cfg.Defaults()
+		if g := cfg.Grow; g.At != c.at || g.AtStep != c.atStep || g.To != c.layers {
+			t.Errorf("depth %d width %d, plan %+v: defaults gave at %v, step %d, to %d; want %v, %d, %d",
+				c.layers, c.dim, c.plan, g.At, g.AtStep, g.To, c.at, c.atStep, c.layers)
+		}
+	}
+}
 
 // Every float field of a run, the model's included, refuses NaN and
 // infinities up front with an error naming the field.

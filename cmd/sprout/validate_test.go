@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -239,5 +240,31 @@ func TestDescribeDefaults(t *testing.T) {
 	describe(&sb, trainer.Config{Model: nn.Config{Layers: 1, Dim: 32, Heads: 2, Ctx: 16}, Steps: 5})
 	if want := "training gpt2 d=32 heads=2 ctx=16, 1 blocks, on the embedded corpus: 5 steps of 16 sequences\n"; sb.String() != want {
 		t.Errorf("describe printed %q, want %q", sb.String(), want)
+	}
+
+	// Without --grow-at the expansion point follows the model's size.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-from", "0"}, "0 -> 12 blocks (random) at 60% of the steps (the default for 12 or more blocks of width 128 or less; --grow-at 0.8 for the paper's)"},
+		{[]string{"--layers", "12", "--dim", "256", "--heads", "2", "--grow-from", "0"}, "0 -> 12 blocks (random) at 80% of the steps"},
+		{[]string{"--layers", "6", "--dim", "64", "--heads", "2"}, "1 -> 6 blocks (copy) at 80% of the steps"},
+		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-at", "0.8"}, "1 -> 12 blocks (copy) at 80% of the steps,"},
+		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-at", "0.6"}, "1 -> 12 blocks (copy) at 60% of the steps,"},
+	} {
+		f := newTrainFlags(io.Discard)
+		if err := f.fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := f.config()
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		sb.Reset()
+		describe(&sb, cfg)
+		if !strings.Contains(sb.String(), c.want) {
+			t.Errorf("%v: describe printed %q, want %q in it", c.args, sb.String(), c.want)
+		}
 	}
 }
