@@ -36,7 +36,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	decay := fs.Float64("decay", 0, "WSD decay fraction of the steps (0: 0.10)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs")
 	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes")
-	growAt := fs.Float64("grow-at", 0, "expansion point tau of the progressive runs, as a fraction of the steps (0: 0.8, or 0.6 for 12 or more blocks of width 128 or less)")
+	growAt := fs.Float64("grow-at", 0, "expansion point tau of the progressive runs, as a fraction of the steps (0: "+defaultAtRule+")")
 	growOptState := fs.String("grow-optim-state", string(grow.FreshNew), "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
 	growScale := fs.String("grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")
 	growPlace := fs.String("grow-place", string(grow.PlaceBottom), "random/zero variants: where the trained blocks go among the new ones: bottom, top or middle")

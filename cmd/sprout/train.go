@@ -83,7 +83,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.steps, "steps", defaultSteps, "optimizer steps")
 	fs.IntVar(&f.shard, "shard", 1, "sequences per gradient shard (must divide --batch; results do not depend on --workers)")
 	fs.StringVar(&f.growFrom, "grow-from", defaultGrowFrom, "progressive training: source depth 0 or 1 (or any below --layers), or off for fixed depth")
-	fs.StringVar(&f.growAt, "grow-at", "", "expansion point: a fraction of the steps in (0, 1), or a step number (default 0.8; 0.6 for 12 or more blocks of width 128 or less)")
+	fs.StringVar(&f.growAt, "grow-at", "", "expansion point: a fraction of the steps in (0, 1), or a step number (default "+defaultAtRule+")")
 	fs.StringVar(&f.growInit, "grow-init", defaultGrowInit, "new blocks: random, copy, copy-interleave, copy-last or zero (copying from 0 blocks falls back to random)")
 	fs.StringVar(&f.growOptState, "grow-optim-state", "fresh", "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
 	fs.StringVar(&f.growScale, "grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")
@@ -392,6 +392,12 @@ type sinkFunc func(trainer.Event)
 
 func (f sinkFunc) Emit(e trainer.Event) error { f(e); return nil }
 
+// The size rule of grow.DefaultAtFor, for help and start lines.
+const (
+	narrowDeep    = "12 or more blocks of width 128 or less"
+	defaultAtRule = "0.8; 0.6 for " + narrowDeep
+)
+
 // describe prints what is about to be trained, with its defaults filled in.
 func describe(w io.Writer, cfg trainer.Config) {
 	sized := cfg.Grow != nil && cfg.Grow.At == 0 && cfg.Grow.AtStep == 0 &&
@@ -408,7 +414,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 			when = fmt.Sprintf("step %d", g.AtStep)
 		}
 		if sized {
-			when += " (the default for 12 or more blocks of width 128 or less; --grow-at 0.8 for the paper's)"
+			when += " (the default for " + narrowDeep + "; --grow-at 0.8 for the paper's)"
 		}
 		depth = fmt.Sprintf("%d -> %d blocks (%s) at %s", g.From, cfg.Model.Layers, g.Strategy, when)
 	}
