@@ -125,6 +125,7 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 	}
 	var marks plotter.XYs
 	var markColors []color.Color
+	multi := len(r.Seeds()) > 1
 	for i, run := range r.Runs {
 		if len(run.Evals) == 0 {
 			continue
@@ -151,7 +152,7 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		}
 		p.Add(l)
-		p.Legend.Add(run.Name, l)
+		p.Legend.Add(label(run.Name, run.Seed(), multi), l)
 		for _, g := range run.Grows {
 			gxv := gx(g)
 			marks = append(marks, plotter.XY{X: gxv, Y: interpolate(xys, gxv)})

@@ -372,7 +372,7 @@ func TestRunReport(t *testing.T) {
 	// Read back, the report gives the same table.
 	var jl2, table2 bytes.Buffer
 	rep.WriteJSONL(&jl2)
-	back, err := ReadJSONL(&jl2, 0)
+	back, err := ReadJSONL(&jl2, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +381,7 @@ func TestRunReport(t *testing.T) {
 		t.Errorf("read back:\n%s\nwant\n%s", table2.String(), table.String())
 	}
 	for _, bad := range []string{"", "{\"name\":\"fixed\",\"flops\":\"x\"}\n", "{\"flops\":1}\n", "{\"name\":\"1-stack\"}\n"} {
-		if _, err := ReadJSONL(strings.NewReader(bad), 0); err == nil {
+		if _, err := ReadJSONL(strings.NewReader(bad), 0, 1); err == nil {
 			t.Errorf("ReadJSONL(%q) accepted", bad)
 		}
 	}
@@ -444,7 +444,7 @@ func TestSplitAndMerge(t *testing.T) {
 		t.Errorf("merged rows\n%+v\nwant (reordered)\n%+v", got, want)
 	}
 
-	if _, err := Merge(fixed, fixed); err == nil || !strings.Contains(err.Error(), `"fixed" appears twice`) {
+	if _, err := Merge(fixed, fixed); err == nil || !strings.Contains(err.Error(), `"fixed" of seed 7 appears twice`) {
 		t.Errorf("a run merged twice: %v", err)
 	}
 	longer := tinyBase()
@@ -470,7 +470,7 @@ func TestSplitAndMerge(t *testing.T) {
 	if err := other.WriteJSONL(&jl); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSONL(&jl, 0)
+	back, err := ReadJSONL(&jl, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,11 @@
 // first, to find the latest tau whose final validation loss is within a
 // tolerance (default 1%) of the baseline's: the latest tau that "mixes".
 //
+// With Experiment.Seeds every run is repeated per seed and compared with the
+// fixed-depth run of its own seed, and SeedRows averages each variant over
+// its seeds: at small scales one seed can move a progressive run's gap by a
+// point, more than the 1% that decides whether it mixes.
+//
 // The report comes out as a text table (WriteTable), JSON Lines carrying the
 // trainer's summary fields plus the run's name (WriteJSONL), and a PNG chart
 // of validation loss against FLOPs and against wall time with the expansion

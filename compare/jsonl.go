@@ -15,7 +15,7 @@ import (
 )
 
 // WriteJSONL writes one JSON object per run (JSON Lines): the run's name,
-// how it was set up (schedule, strategy, tau), its comparison with the
+// how it was set up (seed, schedule, strategy, tau), its comparison with the
 // baseline (baseline: true on the baseline itself; delta_pct, flops_ratio,
 // wall_ratio, mixed; null without a
 // baseline; iso_loss_flops_ratio and iso_loss_wall_ratio, what the baseline
@@ -67,6 +67,7 @@ func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 	}
 	head, err := json.Marshal(struct {
 		Name       string     `json:"name"`
+		Seed       uint64     `json:"seed"`
 		Schedule   string     `json:"schedule"`
 		Strategy   string     `json:"strategy,omitempty"`
 		Tau        jnum       `json:"tau,omitempty"`
@@ -79,7 +80,7 @@ func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 		Baseline   bool       `json:"baseline"`
 		Plan       *grow.Plan `json:"plan,omitempty"`
 		Model      *nn.Config `json:"model,omitempty"`
-	}{run.Name, run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
+	}{run.Name, run.Seed(), run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
 		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline, run.Config.Grow, knownModel(run.Config.Model)})
 	if err != nil {
 		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
@@ -121,11 +122,12 @@ type jpoint struct {
 }
 
 // ReadJSONL reads a report written by WriteJSONL back (runs, their curves,
-// summaries and the baseline; not the configs beyond schedule, steps and
-// model (absent from files written before it was recorded), nor
-// the tau sweep's verdict), so that its table and chart can be redrawn
-// without training again.
-func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
+// summaries and the baseline; not the configs beyond seed, schedule, steps
+// and model, nor the tau sweep's verdict), so that its table and chart can
+// be redrawn without training again. Files written before runs recorded
+// their model lack it; those written before they recorded their seed get
+// seed.
+func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 	if tolerance == 0 {
 		tolerance = DefaultTolerance
 	}
@@ -140,6 +142,7 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 		}
 		var o struct {
 			Name           string      `json:"name"`
+			Seed           *uint64     `json:"seed"`
 			Schedule       string      `json:"schedule"`
 			Baseline       bool        `json:"baseline"`
 			Steps          int64       `json:"steps"`
@@ -170,7 +173,10 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 			return nil, fmt.Errorf("compare: line %d: %w", line, err)
 		}
 		run := Run{Name: o.Name, Spec: spec, Grows: o.Grows}
-		run.Config.Schedule, run.Config.Steps, run.Config.Model = o.Schedule, int(o.Steps), o.Model
+		run.Config.Schedule, run.Config.Steps, run.Config.Model, run.Config.Seed = o.Schedule, int(o.Steps), o.Model, seed
+		if o.Seed != nil {
+			run.Config.Seed = *o.Seed
+		}
 		run.Summary = trainer.SummaryEvent{Steps: o.Steps, Tokens: o.Tokens, FLOPs: orNaN(o.FLOPs), FixedFLOPs: orNaN(o.FixedFLOPs),
 			FinalTrainLoss: orNaN(o.FinalTrainLoss), FinalValLoss: o.FinalValLoss, WallS: orNaN(o.WallS), TokensPerS: orNaN(o.TokensPerS),
 			LayersStart: o.LayersStart, LayersEnd: o.LayersEnd, GrowStep: o.GrowStep, Kernel: o.Kernel, Workers: o.Workers}
@@ -197,22 +203,28 @@ func ReadJSONL(r io.Reader, tolerance float64) (*Report, error) {
 }
 
 // Merge joins the reports of a comparison that was split across processes
-// or machines (Experiment.NoBaseline), in order. The baseline is the first
-// run that was one in its report. Runs must have distinct names and the
-// same token budget and target model (where recorded), or the deltas would
+// or machines (Experiment.NoBaseline), or the comparisons of several seeds,
+// in order. The baseline is the first run that was one in its report. Runs
+// of the same seed must have distinct names, and all runs the same token
+// budget and target model (where recorded), or the deltas would
 // compare unlike runs.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("compare: nothing to merge")
 	}
 	out := &Report{Baseline: -1, Tolerance: reports[0].Tolerance}
-	where := map[string]bool{}
+	type key struct {
+		name string
+		seed uint64
+	}
+	where := map[key]bool{}
 	for _, rep := range reports {
 		for i, run := range rep.Runs {
-			if where[run.Name] {
-				return nil, fmt.Errorf("compare: run %q appears twice", run.Name)
+			k := key{run.Name, run.Seed()}
+			if where[k] {
+				return nil, fmt.Errorf("compare: run %q of seed %d appears twice", run.Name, run.Seed())
 			}
-			where[run.Name] = true
+			where[k] = true
 			if len(out.Runs) > 0 {
 				first := out.Runs[0]
 				if run.Summary.Tokens != first.Summary.Tokens {

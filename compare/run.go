@@ -205,11 +205,11 @@ func bestProgressive(runs []Run, schedule string) int {
 	return best
 }
 
-// findSame finds a finished run that v would repeat: same source, strategy,
-// schedule and expansion steps.
+// findSame finds a finished run that v would repeat: same seed, source,
+// strategy, schedule and expansion steps.
 func findSame(runs []Run, v Variant) (Run, bool) {
 	for _, r := range runs {
-		if r.Spec.From == v.Spec.From && r.Spec.Strategy == v.Spec.Strategy && r.Config.Schedule == v.Config.Schedule &&
+		if r.Seed() == v.Config.Seed && r.Spec.From == v.Spec.From && r.Spec.Strategy == v.Spec.Strategy && r.Config.Schedule == v.Config.Schedule &&
 			r.Config.Grow != nil && sameStages(r, v.Stages) {
 			return r, true
 		}
@@ -267,7 +267,7 @@ func describe(v Variant) string {
 	} else {
 		fmt.Fprintf(&sb, "%d -> %d blocks (%s) at step %d", v.Spec.From, cfg.Model.Layers, v.Stages[len(v.Stages)-1].Strategy, v.Stages[len(v.Stages)-1].At)
 	}
-	fmt.Fprintf(&sb, ", %s schedule, %d steps x %d x %d tokens", cfg.Schedule, cfg.Steps, cfg.Batch, cfg.Model.Ctx)
+	fmt.Fprintf(&sb, ", %s schedule, %d steps x %d x %d tokens, seed %d", cfg.Schedule, cfg.Steps, cfg.Batch, cfg.Model.Ctx, cfg.Seed)
 	return sb.String()
 }
 

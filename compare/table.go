@@ -12,6 +12,7 @@ import (
 // DeltaPct are NaN when there is no baseline to compare with.
 type Row struct {
 	Name         string
+	Seed         uint64
 	Grow         string // "1->12 @ step 1600 (copy)", or "" for a fixed-depth run
 	FinalValLoss float64
 	DeltaPct     float64 // 100 * (loss - baseline) / baseline
@@ -28,16 +29,18 @@ type Row struct {
 	IsoWallRatio  float64
 }
 
-// Rows computes the table, one row per run in order.
+// Rows computes the table, one row per run in order. Each run is compared
+// with the baseline, or in a report of several seeds with the fixed-depth
+// run of its own seed where there is one.
 func (r *Report) Rows() []Row {
-	var base *Run
-	if r.Baseline >= 0 && r.Baseline < len(r.Runs) {
-		base = &r.Runs[r.Baseline]
-	}
 	rows := make([]Row, len(r.Runs))
 	for i, run := range r.Runs {
+		var base *Run
+		if b := r.baselineOf(i); b >= 0 {
+			base = &r.Runs[b]
+		}
 		s := run.Summary
-		row := Row{Name: run.Name, FinalValLoss: run.FinalValLoss(), FLOPs: s.FLOPs, WallS: s.WallS,
+		row := Row{Name: run.Name, Seed: run.Seed(), FinalValLoss: run.FinalValLoss(), FLOPs: s.FLOPs, WallS: s.WallS,
 			DeltaPct: math.NaN(), FLOPsRatio: math.NaN(), WallRatio: math.NaN(), IsoFLOPsRatio: math.NaN(), IsoWallRatio: math.NaN()}
 		if len(run.Grows) > 0 {
 			g := run.Grows[len(run.Grows)-1]
@@ -87,12 +90,12 @@ func ratio(a, b float64) float64 {
 
 var tableHeader = []string{"run", "growth", "final val loss", "delta %", "FLOPs", "FLOPs ratio", "wall s", "wall ratio"}
 
-func (row Row) cells() []string {
+func (row Row) cells(multiSeed bool) []string {
 	grow := row.Grow
 	if grow == "" {
 		grow = "-"
 	}
-	return []string{row.Name, grow, fmtLoss(row.FinalValLoss), fmtNum("%+.2f", row.DeltaPct),
+	return []string{label(row.Name, row.Seed, multiSeed), grow, fmtLoss(row.FinalValLoss), fmtNum("%+.2f", row.DeltaPct),
 		fmtNum("%.3g", row.FLOPs), fmtNum("%.2fx", row.FLOPsRatio), fmtNum("%.1f", row.WallS), fmtNum("%.2fx", row.WallRatio)}
 }
 
@@ -104,43 +107,77 @@ func fmtNum(format string, x float64) string {
 }
 
 // WriteTable prints the comparison as an aligned text table, followed by the
-// tau sweep's outcome when there was one.
+// tau sweep's outcome when there was one and, for several seeds, a table of
+// each variant's means over its seeds.
 func (r *Report) WriteTable(w io.Writer) error {
+	multi := len(r.Seeds()) > 1
 	rows := [][]string{tableHeader}
 	for _, row := range r.Rows() {
-		rows = append(rows, row.cells())
+		rows = append(rows, row.cells(multi))
 	}
-	widths := make([]int, len(tableHeader))
+	var sb strings.Builder
+	writeAligned(&sb, rows)
+	r.writeSweep(&sb)
+	if seeds := r.seedTable(); seeds != nil {
+		sb.WriteString("\nover seeds (each run against the fixed run of its seed):\n")
+		writeAligned(&sb, seeds)
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+// writeAligned writes rows of cells as columns, the first two left-aligned
+// (names) and the rest right-aligned (numbers).
+func writeAligned(sb *strings.Builder, rows [][]string) {
+	widths := make([]int, len(rows[0]))
 	for _, cells := range rows {
 		for j, c := range cells {
 			widths[j] = max(widths[j], len(c))
 		}
 	}
-	var sb strings.Builder
 	for _, cells := range rows {
 		for j, c := range cells {
 			if j > 0 {
 				sb.WriteString("  ")
 			}
-			if j < 2 { // names left, numbers right
-				fmt.Fprintf(&sb, "%-*s", widths[j], c)
+			if j < 2 {
+				fmt.Fprintf(sb, "%-*s", widths[j], c)
 			} else {
-				fmt.Fprintf(&sb, "%*s", widths[j], c)
+				fmt.Fprintf(sb, "%*s", widths[j], c)
 			}
 		}
 		sb.WriteString("\n")
 	}
-	r.writeSweep(&sb)
+}
+
+// WriteMarkdown prints the comparison as a Markdown table (for a README),
+// followed by the tau sweep's outcome when there was one and, for several
+// seeds, the table over seeds.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	multi := len(r.Seeds()) > 1
+	rows := [][]string{tableHeader}
+	for _, row := range r.Rows() {
+		rows = append(rows, row.cells(multi))
+	}
+	var sb strings.Builder
+	writeMarkdown(&sb, rows)
+	if r.Sweep != nil {
+		sb.WriteString("\n")
+		r.writeSweep(&sb)
+	}
+	if seeds := r.seedTable(); seeds != nil {
+		sb.WriteString("\nOver seeds (each run against the fixed run of its seed):\n\n")
+		writeMarkdown(&sb, seeds)
+	}
 	_, err := io.WriteString(w, sb.String())
 	return err
 }
 
-// WriteMarkdown prints the comparison as a Markdown table (for a README),
-// followed by the tau sweep's outcome when there was one.
-func (r *Report) WriteMarkdown(w io.Writer) error {
-	var sb strings.Builder
-	sb.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n|")
-	for j := range tableHeader {
+// writeMarkdown writes rows of cells (header first) as a Markdown table,
+// names left-aligned and numbers right-aligned.
+func writeMarkdown(sb *strings.Builder, rows [][]string) {
+	sb.WriteString("| " + strings.Join(rows[0], " | ") + " |\n|")
+	for j := range rows[0] {
 		if j < 2 {
 			sb.WriteString(" --- |")
 		} else {
@@ -148,15 +185,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	sb.WriteString("\n")
-	for _, row := range r.Rows() {
-		sb.WriteString("| " + strings.Join(row.cells(), " | ") + " |\n")
+	for _, cells := range rows[1:] {
+		sb.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
-	if r.Sweep != nil {
-		sb.WriteString("\n")
-		r.writeSweep(&sb)
-	}
-	_, err := io.WriteString(w, sb.String())
-	return err
 }
 
 func (r *Report) writeSweep(sb *strings.Builder) {

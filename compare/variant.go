@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sproutml/sprout/grow"
@@ -47,6 +48,12 @@ type Experiment struct {
 	// DefaultTolerance, 1%).
 	Tolerance float64
 
+	// Seeds, when set, runs every spec once per seed (Base.Seed is then
+	// ignored), seed after seed, so that a comparison stopped early holds
+	// whole seeds. Each run is compared with the fixed-depth run of its own
+	// seed, and Report.SeedRows averages every variant over its seeds.
+	Seeds []uint64
+
 	// NoBaseline allows specs without the fixed-depth baseline, for a
 	// comparison split across processes or machines: each part writes its
 	// JSON Lines and Merge joins them, baseline included. Without it a
@@ -76,14 +83,47 @@ func (e Experiment) withDefaults() (Experiment, error) {
 	if e.Tolerance == 0 {
 		e.Tolerance = DefaultTolerance
 	}
+	if len(e.Seeds) == 1 { // the tau sweep's runs take it from Base
+		e.Base.Seed = e.Seeds[0]
+	}
 	return e, nil
 }
 
 // Variants builds and checks every run of the experiment (the tau sweep's
 // runs are built later, from the best variant): each is Base with its own
 // growth plan and schedule, the same data, seed, token budget and
-// evaluation, and no checkpoints. Every problem is reported.
+// evaluation, and no checkpoints; with Seeds, the specs once per seed, seed
+// after seed. Every problem is reported.
 func (e Experiment) Variants() ([]Variant, error) {
+	if len(e.Seeds) == 0 {
+		return e.variants()
+	}
+	var errs []error
+	for i, s := range e.Seeds {
+		if slices.Contains(e.Seeds[:i], s) {
+			errs = append(errs, fmt.Errorf("compare: seed %d is listed twice", s))
+		}
+	}
+	if len(e.TauSweep) > 0 && len(e.Seeds) > 1 {
+		errs = append(errs, errors.New("compare: the tau sweep runs on one seed; for several, list the points as variants (0-random@0.6,0-random@0.5) and read the table over seeds"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	var all []Variant
+	for _, s := range e.Seeds {
+		e.Base.Seed = s
+		vs, err := e.variants()
+		if err != nil {
+			return nil, err // the same for every seed
+		}
+		all = append(all, vs...)
+	}
+	return all, nil
+}
+
+// variants builds and checks the runs of Base's seed.
+func (e Experiment) variants() ([]Variant, error) {
 	e, err := e.withDefaults()
 	if err != nil {
 		return nil, err

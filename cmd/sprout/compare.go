@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sproutml/sprout/compare"
@@ -34,7 +35,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	weightDecay := fs.Float64("weight-decay", trainer.DefaultWeightDecay, "decoupled weight decay on matrices (0: none)")
 	warmup := fs.Float64("warmup", 0, "warmup fraction of the steps (0: 0.02)")
 	decay := fs.Float64("decay", 0, "WSD decay fraction of the steps (0: 0.10)")
-	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs")
+	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs (with --replot: the seed of runs whose file does not record one)")
+	seedList := fs.String("seeds", "", "run every variant once per seed, e.g. 1,2,3 (instead of --seed): each run is compared with the fixed run of its seed, and a table over seeds gives every variant's mean")
 	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes")
 	growAt := fs.Float64("grow-at", 0, "expansion point tau of the progressive runs, as a fraction of the steps (0: "+defaultAtRule+")")
 	growOptState := fs.String("grow-optim-state", string(grow.FreshNew), "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
@@ -61,7 +63,14 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return usagef("compare: --tolerance must be a finite number >= 0, got %v", *tolerance)
 	}
 	if *replot != "" {
-		return replotCompare(*replot, *out, *title, *tolerance, *jsonOut, stdout, stderr)
+		return replotCompare(*replot, *out, *title, *tolerance, *seed, *jsonOut, stdout, stderr)
+	}
+	seeds, err := parseSeeds(*seedList)
+	if err != nil {
+		return usagef("compare: --seeds: %v", err)
+	}
+	if len(seeds) > 0 && flagGiven(fs, "seed") {
+		return usagef("compare: give --seed or --seeds, not both")
 	}
 	if *title == "" {
 		*title = chartTitle(model)
@@ -118,6 +127,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		At:         *growAt,
 		Grow:       plan,
 		TauSweep:   taus,
+		Seeds:      seeds,
 		Tolerance:  *tolerance,
 		NoBaseline: *noBaseline,
 	}
@@ -156,6 +166,26 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	return errors.Join(runErr, err)
 }
 
+// parseSeeds reads a comma-separated list of seeds ("" gives none).
+func parseSeeds(list string) ([]uint64, error) {
+	var seeds []uint64
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		s, err := strconv.ParseUint(item, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("seed %q is not a whole number >= 0", item)
+		}
+		seeds = append(seeds, s)
+	}
+	if strings.TrimSpace(list) != "" && len(seeds) == 0 {
+		return nil, errors.New("no seeds in the list")
+	}
+	return seeds, nil
+}
+
 // chartTitle is the default chart title: architecture, depth and width.
 func chartTitle(m nn.Config) string {
 	t := fmt.Sprintf("depth %d, d=%d", m.Layers, m.Dim)
@@ -177,14 +207,14 @@ func replotTitle(rep *compare.Report) string {
 
 // replotCompare redraws a finished comparison from its JSON Lines: one
 // file, or the comma-separated parts of a comparison split across processes.
-func replotCompare(paths, out, title string, tolerance float64, jsonOut bool, stdout, stderr io.Writer) error {
+func replotCompare(paths, out, title string, tolerance float64, seed uint64, jsonOut bool, stdout, stderr io.Writer) error {
 	var parts []*compare.Report
 	for _, path := range strings.Split(paths, ",") {
 		f, err := os.Open(path)
 		if err != nil {
 			return fmt.Errorf("compare: --replot: %w", err)
 		}
-		rep, err := compare.ReadJSONL(f, tolerance)
+		rep, err := compare.ReadJSONL(f, tolerance, seed)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("compare: --replot %s: %s", path, strings.TrimPrefix(err.Error(), "compare: "))

@@ -116,12 +116,51 @@ func TestCompareCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer jl.Close()
-	if rep, err := compare.ReadJSONL(jl, 0); err != nil || replotTitle(rep) != "depth 2, d=16" {
+	if rep, err := compare.ReadJSONL(jl, 0, 1); err != nil || replotTitle(rep) != "depth 2, d=16" {
 		t.Errorf("replot title: %v", err)
 	}
 	code, _, stderr = runSprout("compare", "--replot", filepath.Join(out, "compare.jsonl")+","+filepath.Join(out, "compare.jsonl"))
 	if code != 1 || !strings.Contains(stderr, "appears twice") || strings.Count(stderr, "compare:") != 1 {
 		t.Errorf("--replot of one part twice: exit %d, %s", code, stderr)
+	}
+}
+
+// --seeds runs every variant per seed and adds the table over seeds;
+// --replot gives files without recorded seeds the --seed.
+func TestCompareSeeds(t *testing.T) {
+	data := compareCorpus(t)
+	out := filepath.Join(t.TempDir(), "cmp")
+	args := append([]string{"compare", "--data", data, "--steps", "20", "--eval-every", "5", "--eval-windows", "4",
+		"--variants", "fixed,0-random", "--seeds", "3,4", "--out", out}, tinyModelFlags...)
+	code, stdout, stderr := runSprout(args...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"fixed s3", "0-random s4", "over seeds", "3 4"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "[4/4] 0-random: 0 -> 2 blocks (random) at step 16, wsd schedule, 20 steps x 4 x 16 tokens, seed 4") {
+		t.Errorf("progress:\n%s", stderr)
+	}
+	jl, err := os.ReadFile(filepath.Join(out, "compare.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(jl), `"seed":3,`); n != 2 {
+		t.Errorf("%d runs of seed 3 in the JSON Lines, want 2", n)
+	}
+	// A file from before seeds were recorded: its runs take --seed.
+	old := filepath.Join(t.TempDir(), "old.jsonl")
+	stripped := strings.NewReplacer(`"seed":3,`, "", `"seed":4,`, "").Replace(string(jl))
+	first := strings.SplitAfter(stripped, "\n")[0] // seed 3's fixed run
+	if err := os.WriteFile(old, []byte(first), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, replotted, stderr := runSprout("compare", "--replot", old, "--seed", "7", "--json")
+	if code != 0 || !strings.Contains(replotted, `"seed":7,`) {
+		t.Errorf("--replot --seed 7 of a file without seeds: exit %d, %s\n%s", code, stderr, replotted)
 	}
 }
 
@@ -141,6 +180,11 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"compare", "--weight-decay", "-1"}, 2, "weight-decay"},
 		{[]string{"compare", "--tolerance", "NaN"}, 2, "--tolerance must be a finite number >= 0"},
 		{[]string{"compare", "--rope-base", "Inf", "--arch", "llama"}, 2, "rope_base must be > 1 and finite"},
+		{[]string{"compare", "--seeds", "1,x"}, 2, `--seeds: seed "x"`},
+		{[]string{"compare", "--seeds", ","}, 2, "no seeds"},
+		{[]string{"compare", "--seed", "2", "--seeds", "1,2"}, 2, "not both"},
+		{[]string{"compare", "--seeds", "1,2,1"}, 2, "seed 1 is listed twice"},
+		{[]string{"compare", "--seeds", "1,2", "--tau-sweep", "0.5"}, 2, "tau sweep runs on one seed"},
 		{[]string{"compare", "--bogus"}, 2, "bogus"},
 		{[]string{"compare", "extra"}, 2, "unexpected argument"},
 		{[]string{"compare", "--data", filepath.Join(t.TempDir(), "missing.txt")}, 1, "missing.txt"},

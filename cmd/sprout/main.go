@@ -121,6 +121,17 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// flagGiven reports whether the flag was given on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == name {
+			found = true
+		}
+	})
+	return found
+}
+
 // parseFlags parses args, turning flag errors into usage errors and
 // rejecting stray positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -234,15 +234,7 @@ func orNone(x float64) float64 {
 	return x
 }
 
-func (f *trainFlags) set(name string) bool {
-	found := false
-	f.fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == name {
-			found = true
-		}
-	})
-	return found
-}
+func (f *trainFlags) set(name string) bool { return flagGiven(f.fs, name) }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	f := newTrainFlags(stdout)
