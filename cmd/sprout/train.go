@@ -385,10 +385,9 @@ type sinkFunc func(trainer.Event)
 func (f sinkFunc) Emit(e trainer.Event) error { f(e); return nil }
 
 // The size rule of grow.DefaultAtFor, for help and start lines.
-const (
-	narrowDeep    = "12 or more blocks of width 128 or less"
-	defaultAtRule = "0.8; 0.6 for " + narrowDeep
-)
+const narrowDeep = "12 or more blocks of width 128 or less"
+
+var defaultAtRule = fmt.Sprintf("%g; %g for %s", grow.DefaultAt, grow.NarrowDeepAt, narrowDeep)
 
 // describe prints what is about to be trained, with its defaults filled in.
 func describe(w io.Writer, cfg trainer.Config) {
@@ -406,7 +405,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 			when = fmt.Sprintf("step %d", g.AtStep)
 		}
 		if sized {
-			when += " (the default for " + narrowDeep + "; --grow-at 0.8 for the paper's)"
+			when += fmt.Sprintf(" (the default for %s; --grow-at %g for the paper's)", narrowDeep, grow.DefaultAt)
 		}
 		depth = fmt.Sprintf("%d -> %d blocks (%s) at %s", g.From, cfg.Model.Layers, g.Strategy, when)
 	}
