@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -23,7 +24,9 @@ type ChartOptions struct {
 // WriteChart draws the report as a PNG of two panels: validation loss
 // against cumulative training FLOPs and against wall time, one line per run
 // (the baseline thicker, runs on another schedule dashed), each expansion
-// marked by a triangle on its run's line.
+// marked by a triangle on its run's line. In a report of several seeds a
+// variant keeps one colour and one legend entry over its seeds, and every
+// seed's baseline is thick, so that the spread between seeds shows.
 func (r *Report) WriteChart(w io.Writer, opt ChartOptions) (err error) {
 	// gonum's plot panics on data it cannot lay out; a chart is never worth
 	// a crash that loses the tables written beside it.
@@ -126,6 +129,7 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 	var marks plotter.XYs
 	var markColors []color.Color
 	multi := len(r.Seeds()) > 1
+	var names []string // a colour per variant, over seeds
 	for i, run := range r.Runs {
 		if len(run.Evals) == 0 {
 			continue
@@ -145,14 +149,22 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 		}
 		l.Color = chartColor(i)
 		l.Width = vg.Points(1.5)
-		if i == r.Baseline {
+		if i == r.Baseline || (multi && r.baselineOf(i) == i) {
 			l.Width = vg.Points(2.5)
 		}
 		if baseSched != "" && run.Config.Schedule != baseSched {
 			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 		}
 		p.Add(l)
-		p.Legend.Add(label(run.Name, run.Seed(), multi), l)
+		if !multi {
+			p.Legend.Add(run.Name, l)
+		} else if k := slices.Index(names, run.Name); k >= 0 {
+			l.Color = chartColor(k)
+		} else {
+			l.Color = chartColor(len(names))
+			names = append(names, run.Name)
+			p.Legend.Add(run.Name, l)
+		}
 		for _, g := range run.Grows {
 			gxv := gx(g)
 			marks = append(marks, plotter.XY{X: gxv, Y: interpolate(xys, gxv)})

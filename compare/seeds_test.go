@@ -101,6 +101,11 @@ func TestSeeds(t *testing.T) {
 		t.Errorf("markdown lacks the row over seeds:\n%s", md.String())
 	}
 
+	var img bytes.Buffer
+	if err := rep.WriteChart(&img, ChartOptions{Width: 600, Height: 300}); err != nil || img.Len() == 0 {
+		t.Errorf("chart over seeds: %v", err)
+	}
+
 	// The seeds survive the JSON Lines, and so does the table.
 	var jl bytes.Buffer
 	if err := rep.WriteJSONL(&jl); err != nil {
