@@ -121,22 +121,22 @@ const DefaultAt = 0.8
 const NarrowDeepAt = 0.6
 
 // DefaultAtFor is the default expansion point for a target of layers blocks
-// of width dim: the latest tau measured to mix at that size (on the mean of
-// two seeds, where it is borderline), or the paper's DefaultAt where nothing
-// here says otherwise.
+// of width dim: the point measured to come closest to mixing at that size,
+// or the paper's DefaultAt where nothing here says otherwise.
 //
 // Measured with 0 -> 12 random growth on the Go corpus, 81000 steps, Muon,
-// WSD (the README has the runs): at width 64, tau 0.6 ends 0.53% and 1.45%
-// above the fixed-depth run on two seeds (0.99% on their mean), the latest
-// tau tried within 1%; 0.7 and 0.8 end 2.1% and 3.0% above it; at width 32
-// no tau down to 0.4 mixes, and 0.6 ends closer than 0.8 (+3.6% against
-// +6.4%), as it does in the width-128 Shakespeare runs. So a depth-12
-// target of width 128 or less grows at NarrowDeepAt, trading some of the
-// compute saved (2.4x fewer FLOPs instead of 4.6x from zero blocks) for the
-// final loss. Depth 6 mixes at 0.8 here (width 64, +0.05%) and the paper's
-// depth-12 GPT-2 of width 768 mixes at 0.8, so shallower or wider targets
-// keep DefaultAt. Between depths 6 and 12 nothing was measured; they keep
-// DefaultAt too.
+// WSD (the README has the runs): at width 64, tau 0.6 ends 0.53%, 1.45% and
+// 1.55% above the fixed-depth run on three seeds (1.18% on their mean), 0.5
+// no closer (1.27% on two seeds) for more compute, 0.7 and 0.8 2.1% and
+// 3.0% above it; so no tau tried mixes on the mean, and the gap stops
+// shrinking at 0.6. At width 32 no tau down to 0.4 mixes, and 0.6 ends
+// closer than 0.8 (+3.6% against +6.4%), as it does in the width-128
+// Shakespeare runs. So a depth-12 target of width 128 or less grows at
+// NarrowDeepAt, trading some of the compute saved (2.4x fewer FLOPs instead
+// of 4.6x from zero blocks) for the final loss. Depth 6 mixes at 0.8 here
+// (width 64, +0.05%) and the paper's depth-12 GPT-2 of width 768 mixes at
+// 0.8, so shallower or wider targets keep DefaultAt. Between depths 6 and
+// 12 nothing was measured; they keep DefaultAt too.
 func DefaultAtFor(layers, dim int) float64 {
 	if layers >= 12 && dim <= 128 {
 		return NarrowDeepAt
