@@ -106,17 +106,23 @@ func fmtNum(format string, x float64) string {
 	return fmt.Sprintf(format, x)
 }
 
-// WriteTable prints the comparison as an aligned text table, followed by the
-// tau sweep's outcome when there was one and, for several seeds, a table of
-// each variant's means over its seeds.
-func (r *Report) WriteTable(w io.Writer) error {
+// runTable is the table of runs, header first: a row per run, named with
+// its seed when the report has several.
+func (r *Report) runTable() [][]string {
 	multi := len(r.Seeds()) > 1
 	rows := [][]string{tableHeader}
 	for _, row := range r.Rows() {
 		rows = append(rows, row.cells(multi))
 	}
+	return rows
+}
+
+// WriteTable prints the comparison as an aligned text table, followed by the
+// tau sweep's outcome when there was one and, for several seeds, a table of
+// each variant's means over its seeds.
+func (r *Report) WriteTable(w io.Writer) error {
 	var sb strings.Builder
-	writeAligned(&sb, rows)
+	writeAligned(&sb, r.runTable())
 	r.writeSweep(&sb)
 	if seeds := r.seedTable(); seeds != nil {
 		sb.WriteString("\nover seeds (each run against the fixed run of its seed):\n")
@@ -154,13 +160,8 @@ func writeAligned(sb *strings.Builder, rows [][]string) {
 // followed by the tau sweep's outcome when there was one and, for several
 // seeds, the table over seeds.
 func (r *Report) WriteMarkdown(w io.Writer) error {
-	multi := len(r.Seeds()) > 1
-	rows := [][]string{tableHeader}
-	for _, row := range r.Rows() {
-		rows = append(rows, row.cells(multi))
-	}
 	var sb strings.Builder
-	writeMarkdown(&sb, rows)
+	writeMarkdown(&sb, r.runTable())
 	if r.Sweep != nil {
 		sb.WriteString("\n")
 		r.writeSweep(&sb)
