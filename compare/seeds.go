@@ -76,7 +76,6 @@ func (r *Report) SeedRows() []SeedRow {
 	rows := r.Rows()
 	var out []SeedRow
 	at := map[string]int{}
-	n := map[string]int{}
 	var sumBaseFLOPs, sumFLOPs []float64
 	for i, run := range r.Runs {
 		k, ok := at[run.Name]
@@ -98,11 +97,10 @@ func (r *Report) SeedRows() []SeedRow {
 		sumFLOPs[k] += run.Summary.FLOPs
 		row.MinDeltaPct = min(row.MinDeltaPct, rows[i].DeltaPct)
 		row.MaxDeltaPct = max(row.MaxDeltaPct, rows[i].DeltaPct)
-		n[run.Name]++
 	}
 	for k := range out {
 		row := &out[k]
-		c := float64(n[row.Name])
+		c := float64(len(row.Seeds))
 		row.FinalValLoss /= c
 		row.BaselineLoss /= c
 		row.DeltaPct = 100 * (row.FinalValLoss - row.BaselineLoss) / row.BaselineLoss
