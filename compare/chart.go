@@ -23,7 +23,8 @@ type ChartOptions struct {
 
 // WriteChart draws the report as a PNG of two panels: validation loss
 // against cumulative training FLOPs and against wall time, one line per run
-// (the baseline thicker, runs on another schedule dashed), each expansion
+// (the baseline thicker, runs on another schedule dashed, fixed-depth runs
+// cut to a progressive run's compute dotted), each expansion
 // marked by a triangle on its run's line. In a report of several seeds a
 // variant keeps one colour and one legend entry over its seeds, and every
 // seed's baseline is thick, so that the spread between seeds shows.
@@ -154,6 +155,9 @@ func (r *Report) panel(x func(Point) float64, gx func(GrowPoint) float64, xlabel
 		}
 		if baseSched != "" && run.Config.Schedule != baseSched {
 			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		}
+		if run.Spec.Match != nil {
+			l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
 		}
 		p.Add(l)
 		if !multi {

@@ -13,6 +13,12 @@
 // first, to find the latest tau whose final validation loss is within a
 // tolerance (default 1%) of the baseline's: the latest tau that "mixes".
 //
+// A spec "fixed=SPEC" is the control a progressive run needs besides the
+// full fixed-depth run: the target model trained for only as many steps as
+// the progressive run SPEC's FLOPs buy, on its own complete schedule. The
+// full run says how much loss growing gives up; this one says whether
+// growing beats simply training the deep model for less.
+//
 // With Experiment.Seeds every run is repeated per seed and compared with the
 // fixed-depth run of its own seed, and SeedRows averages each variant over
 // its seeds: at small scales one seed can move a progressive run's gap by a

@@ -195,7 +195,7 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 		return nil, errors.New("compare: no runs in the JSON Lines")
 	}
 	for i, run := range rep.Runs { // files without the baseline flag
-		if rep.Baseline < 0 && !run.Spec.Progressive() {
+		if rep.Baseline < 0 && run.Spec.fullFixed() {
 			rep.Baseline = i
 		}
 	}

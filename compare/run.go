@@ -120,7 +120,7 @@ func (e Experiment) Run(ctx context.Context, opt Options) (*Report, error) {
 			return rep, err
 		}
 		rep.Runs = append(rep.Runs, r)
-		if rep.Baseline < 0 && !v.Spec.Progressive() && v.Config.Schedule == scheduleOf(e.Base) {
+		if rep.Baseline < 0 && v.Spec.fullFixed() && v.Config.Schedule == scheduleOf(e.Base) {
 			rep.Baseline = len(rep.Runs) - 1
 		}
 	}

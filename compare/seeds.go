@@ -36,7 +36,7 @@ func (r *Report) baselineOf(i int) int {
 		return b
 	}
 	for j, run := range r.Runs {
-		if !run.Spec.Progressive() && run.Config.Schedule == r.Runs[b].Config.Schedule && run.Seed() == r.Runs[i].Seed() {
+		if run.Spec.fullFixed() && run.Config.Schedule == r.Runs[b].Config.Schedule && run.Seed() == r.Runs[i].Seed() {
 			return j
 		}
 	}

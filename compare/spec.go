@@ -19,12 +19,20 @@ const Fixed = -1
 // Its text form (ParseSpec, Name) is "fixed" or FROM-STRATEGY (e.g.
 // "0-random", "1-copy", "1-copy-interleave"), optionally followed by a
 // schedule suffix ("-cosine", "-wsd", "-constant") and an expansion point
-// ("@0.7"): "1-copy-cosine", "1-random@0.6".
+// ("@0.7"): "1-copy-cosine", "1-random@0.6". "fixed=SPEC" is the
+// fixed-depth model on the compute of the progressive run SPEC
+// ("fixed=0-random@0.6"): fewer steps, the same schedule shape.
 type Spec struct {
 	From     int           // source depth, or Fixed
 	Strategy grow.Strategy // how the new blocks begin (progressive runs only)
 	Schedule string        // learning-rate schedule kind; "" keeps the base config's
 	At       float64       // expansion point as a fraction of the run; 0 takes the experiment's
+
+	// Match, for a fixed-depth run, is the progressive run whose training
+	// FLOPs it gets: its steps are cut to spend no more than Match does, so
+	// it answers whether growing beats training the target model for
+	// less. Such a run is never the baseline.
+	Match *Spec
 }
 
 // DefaultSpecs is the default set of runs: the fixed-depth baseline, 0->L
@@ -37,9 +45,16 @@ var scheduleSuffixes = []string{trainer.ScheduleCosine, trainer.ScheduleWSD, tra
 // Progressive reports whether the spec grows the model.
 func (s Spec) Progressive() bool { return s.From != Fixed }
 
+// fullFixed reports whether the spec is a fixed-depth run of the whole
+// length, the kind that can be a baseline.
+func (s Spec) fullFixed() bool { return !s.Progressive() && s.Match == nil }
+
 // Name is the spec's canonical text form.
 func (s Spec) Name() string {
 	var sb strings.Builder
+	if s.Match != nil {
+		return "fixed=" + s.Match.Name()
+	}
 	if s.Progressive() {
 		fmt.Fprintf(&sb, "%d-%s", s.From, s.Strategy)
 	} else {
@@ -57,6 +72,16 @@ func (s Spec) Name() string {
 // ParseSpec reads a spec's text form; see Spec.
 func ParseSpec(text string) (Spec, error) {
 	in := strings.TrimSpace(text)
+	if m, ok := strings.CutPrefix(in, "fixed="); ok {
+		match, err := ParseSpec(m)
+		if err != nil {
+			return Spec{}, fmt.Errorf("compare: variant %q: %s", in, strings.TrimPrefix(err.Error(), "compare: "))
+		}
+		if !match.Progressive() {
+			return Spec{}, fmt.Errorf("compare: variant %q: the run to match must be progressive (such as fixed=0-random@0.6)", in)
+		}
+		return Spec{From: Fixed, Match: &match}, nil
+	}
 	body := in
 	var s Spec
 	if i := strings.LastIndexByte(body, '@'); i >= 0 {

@@ -13,7 +13,7 @@ import (
 type Row struct {
 	Name         string
 	Seed         uint64
-	Grow         string // "1->12 @ step 1600 (copy)", or "" for a fixed-depth run
+	Grow         string // "1->12 @ step 1600 (copy)", "" for a fixed-depth run, "none, 640 steps" for a shortened one
 	FinalValLoss float64
 	DeltaPct     float64 // 100 * (loss - baseline) / baseline
 	FLOPs        float64
@@ -45,6 +45,8 @@ func (r *Report) Rows() []Row {
 		if len(run.Grows) > 0 {
 			g := run.Grows[len(run.Grows)-1]
 			row.Grow = fmt.Sprintf("%d->%d @ %d (%s)", run.Grows[0].From, g.To, g.Step, g.Init)
+		} else if run.Spec.Match != nil {
+			row.Grow = fmt.Sprintf("none, %d steps", run.Config.Steps)
 		}
 		if base != nil {
 			bl := base.FinalValLoss()

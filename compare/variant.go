@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -169,7 +170,7 @@ func (e Experiment) variants() ([]Variant, error) {
 			errs = append(errs, fmt.Errorf("compare: variant %q is listed twice", v.Name))
 		}
 		seen[v.Name] = true
-		if !s.Progressive() && v.Config.Schedule == scheduleOf(e.Base) {
+		if s.fullFixed() && v.Config.Schedule == scheduleOf(e.Base) {
 			baseline = true
 		}
 		vs = append(vs, v)
@@ -228,6 +229,16 @@ func (e Experiment) variant(s Spec) (Variant, error) {
 		}
 	}
 	v := Variant{Name: s.Name(), Spec: s}
+	if s.Match != nil {
+		steps, err := e.matchedSteps(*s.Match)
+		if err != nil {
+			return Variant{}, fmt.Errorf("compare: variant %q: %w", v.Name, err)
+		}
+		if cfg.EvalEvery > 0 { // as many evaluations as the full run
+			cfg.EvalEvery = max(1, int(math.Round(float64(cfg.EvalEvery)*float64(steps)/float64(cfg.Steps))))
+		}
+		cfg.Steps = steps
+	}
 	if s.Progressive() {
 		if s.From >= cfg.Model.Layers {
 			return Variant{}, fmt.Errorf("compare: variant %q: source depth %d is not below the target depth %d", v.Name, s.From, cfg.Model.Layers)
@@ -255,6 +266,24 @@ func (e Experiment) variant(s Spec) (Variant, error) {
 	}
 	v.Config = cfg
 	return v, nil
+}
+
+// matchedSteps is the number of steps of the fixed-depth target model that
+// spends the most FLOPs not above those of the progressive run m.
+func (e Experiment) matchedSteps(m Spec) (int, error) {
+	mv, err := e.variant(m)
+	if err != nil {
+		return 0, fmt.Errorf("the run to match: %s", strings.TrimPrefix(err.Error(), "compare: "))
+	}
+	spent, fixed, err := mv.Config.PlannedFLOPs()
+	if err != nil {
+		return 0, err
+	}
+	steps := int(math.Floor(spent / (fixed / float64(mv.Config.Steps)) * (1 + 1e-12)))
+	if steps < 1 {
+		return 0, fmt.Errorf("%s spends less than one step of the fixed-depth model", m.Name())
+	}
+	return steps, nil
 }
 
 // scheduleOf is the config's schedule kind with the trainer's default.

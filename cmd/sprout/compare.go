@@ -37,7 +37,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	decay := fs.Float64("decay", 0, "WSD decay fraction of the steps (0: 0.10)")
 	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs (with --replot: the seed of runs whose file does not record one)")
 	seedList := fs.String("seeds", "", "run every variant once per seed, e.g. 1,2,3 (instead of --seed): each run is compared with the fixed run of its seed, and a table over seeds gives every variant's mean")
-	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes")
+	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes, and fixed=SPEC: the fixed-depth model cut to the FLOPs of the progressive run SPEC (fixed=0-random@0.6)")
 	growAt := fs.Float64("grow-at", 0, "expansion point tau of the progressive runs, as a fraction of the steps (0: "+defaultAtRule+")")
 	growOptState := fs.String("grow-optim-state", string(grow.FreshNew), "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
 	growScale := fs.String("grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")

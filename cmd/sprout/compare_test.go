@@ -131,25 +131,28 @@ func TestCompareSeeds(t *testing.T) {
 	data := compareCorpus(t)
 	out := filepath.Join(t.TempDir(), "cmp")
 	args := append([]string{"compare", "--data", data, "--steps", "20", "--eval-every", "5", "--eval-windows", "4",
-		"--variants", "fixed,0-random", "--seeds", "3,4", "--out", out}, tinyModelFlags...)
+		"--variants", "fixed,0-random,fixed=0-random", "--seeds", "3,4", "--out", out}, tinyModelFlags...)
 	code, stdout, stderr := runSprout(args...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstderr:\n%s", code, stderr)
 	}
-	for _, want := range []string{"fixed s3", "0-random s4", "over seeds", "3 4"} {
+	for _, want := range []string{"fixed s3", "0-random s4", "over seeds", "3 4", "fixed=0-random s4", "none, 10 steps"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "[4/4] 0-random: 0 -> 2 blocks (random) at step 16, wsd schedule, 20 steps x 4 x 16 tokens, seed 4") {
+	if !strings.Contains(stderr, "[5/6] 0-random: 0 -> 2 blocks (random) at step 16, wsd schedule, 20 steps x 4 x 16 tokens, seed 4") {
 		t.Errorf("progress:\n%s", stderr)
 	}
 	jl, err := os.ReadFile(filepath.Join(out, "compare.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(jl), `"seed":3,`); n != 2 {
-		t.Errorf("%d runs of seed 3 in the JSON Lines, want 2", n)
+	if !strings.Contains(stderr, "[6/6] fixed=0-random: fixed depth 2, wsd schedule, 10 steps x 4 x 16 tokens, seed 4") {
+		t.Errorf("progress of the fixed run on 0-random's compute:\n%s", stderr)
+	}
+	if n := strings.Count(string(jl), `"seed":3,`); n != 3 {
+		t.Errorf("%d runs of seed 3 in the JSON Lines, want 3", n)
 	}
 	// A file from before seeds were recorded: its runs take --seed.
 	old := filepath.Join(t.TempDir(), "old.jsonl")
