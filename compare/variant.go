@@ -279,6 +279,7 @@ func (e Experiment) matchedSteps(m Spec) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The nudge keeps an exact whole number of steps from rounding down.
 	steps := int(math.Floor(spent / (fixed / float64(mv.Config.Steps)) * (1 + 1e-12)))
 	if steps < 1 {
 		return 0, fmt.Errorf("%s spends less than one step of the fixed-depth model", m.Name())
