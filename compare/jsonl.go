@@ -20,7 +20,7 @@ import (
 // wall_ratio, mixed; null without a
 // baseline; iso_loss_flops_ratio and iso_loss_wall_ratio, what the baseline
 // spent to first reach the run's final loss over what the run spent, null
-// when it never did), the trainer's summary fields (final_val_loss, flops,
+// when it never did; equal_loss_flops_ratio, Row.EqualLossFLOPsRatio), the trainer's summary fields (final_val_loss, flops,
 // fixed_flops, flops_saved_frac, wall_s, tokens, layers_start, layers_end,
 // grow_step, ...), its growth plan (plan: source and target depth, point,
 // strategy, optimizer-state mode, init scale, placement, re-warmup; absent
@@ -76,12 +76,13 @@ func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 		WallRatio  jnum       `json:"wall_ratio"`
 		IsoFLOPs   jnum       `json:"iso_loss_flops_ratio"`
 		IsoWall    jnum       `json:"iso_loss_wall_ratio"`
+		EqualLoss  jnum       `json:"equal_loss_flops_ratio"`
 		Mixed      bool       `json:"mixed"`
 		Baseline   bool       `json:"baseline"`
 		Plan       *grow.Plan `json:"plan,omitempty"`
 		Model      *nn.Config `json:"model,omitempty"`
 	}{run.Name, run.Seed(), run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
-		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), row.Mixed, baseline, run.Config.Grow, knownModel(run.Config.Model)})
+		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), jnum(row.EqualLossFLOPsRatio), row.Mixed, baseline, run.Config.Grow, knownModel(run.Config.Model)})
 	if err != nil {
 		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
 	}

@@ -131,6 +131,21 @@ func TestMatchedReport(t *testing.T) {
 		if !(m.FLOPsRatio >= p.FLOPsRatio) || m.FLOPsRatio > p.FLOPsRatio*(1+1.0/17) {
 			t.Errorf("%s: FLOPs ratios %v (shortened) and %v (progressive); want the shortened run within one step of the progressive's compute", what, m.FLOPsRatio, p.FLOPsRatio)
 		}
+		// Growing ends 1% above the full run, a quarter of the way from it
+		// to the shortened run's 4%: in log FLOPs, 3/4 of the way from the
+		// shortened run's compute to the full run's.
+		for _, i := range []int{2, 5} {
+			fm, ff := rep.Runs[i-2].Summary.FLOPs, rep.Runs[i-1].Summary.FLOPs
+			want := math.Exp(math.Log(fm)+0.75*(math.Log(ff)-math.Log(fm))) / rep.Runs[i].Summary.FLOPs
+			if got := rows[i].EqualLossFLOPsRatio; math.Abs(got-want) > 1e-9*want {
+				t.Errorf("%s: %s s%d: FLOPs ratio at equal loss %v, want %v", what, rows[i].Name, rows[i].Seed, got, want)
+			}
+		}
+		for _, i := range []int{0, 1, 3, 4} {
+			if !math.IsNaN(rows[i].EqualLossFLOPsRatio) {
+				t.Errorf("%s: fixed-depth run %s s%d has a FLOPs ratio at equal loss", what, rows[i].Name, rows[i].Seed)
+			}
+		}
 		for _, sr := range rep.SeedRows() {
 			if sr.Name == "fixed=0-random@0.8" && (!near(sr.DeltaPct, 4) || sr.Mixed) {
 				t.Errorf("%s: over seeds %+v, want +4%%, not mixed", what, sr)
@@ -163,11 +178,51 @@ func TestMatchedReport(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(table.String(), "fixed=0-random@0.8 s2") {
+	if !strings.Contains(table.String(), "fixed=0-random@0.8 s2") || !strings.Contains(table.String(), "FLOPs ratio at equal loss") {
 		t.Errorf("table lacks the shortened run:\n%s", table.String())
 	}
 	var png bytes.Buffer
 	if err := rep.WriteChart(&png, ChartOptions{}); err != nil || png.Len() == 0 {
 		t.Errorf("chart: %v, %d bytes", err, png.Len())
 	}
+}
+
+func TestEqualLossFLOPs(t *testing.T) {
+	ends := []Point{{FLOPs: 1e10, ValLoss: 2}, {FLOPs: 1e12, ValLoss: 1}, {FLOPs: 1e13, ValLoss: 1}}
+	for _, c := range []struct {
+		loss, want float64
+		ok         bool
+	}{
+		{1.5, 1e11, true}, // halfway in loss, halfway in log FLOPs
+		{2, 1e10, true},
+		{1, 1e12, true}, // the least compute that gets there
+		{2.5, 0, false},
+		{0.9, 0, false},
+	} {
+		got, ok := equalLossFLOPs(ends, c.loss)
+		if ok != c.ok || (ok && math.Abs(got-c.want) > 1e-9*c.want) {
+			t.Errorf("loss %v: %g, %v; want %g, %v", c.loss, got, ok, c.want, c.ok)
+		}
+	}
+	if _, ok := equalLossFLOPs(ends[:1], 2); ok {
+		t.Error("one fixed-depth run gave a ratio at equal loss")
+	}
+	// A report with only the full fixed run has no such column.
+	rep := &Report{Baseline: 0, Tolerance: DefaultTolerance, Runs: []Run{
+		fakeRun("fixed", 2, 4e12), fakeRun("0-random", 2.1, 1e12)}}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(table.String(), "equal loss") || !math.IsNaN(rep.Rows()[1].EqualLossFLOPsRatio) {
+		t.Errorf("a ratio at equal loss from one fixed-depth run:\n%s", table.String())
+	}
+}
+
+func fakeRun(name string, loss, flops float64) Run {
+	spec, _ := ParseSpec(name)
+	run := Run{Name: name, Spec: spec}
+	run.Config.Schedule = trainer.ScheduleWSD
+	run.Summary = trainer.SummaryEvent{FLOPs: flops, FinalValLoss: &loss}
+	return run
 }

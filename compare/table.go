@@ -1,9 +1,11 @@
 package compare
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +29,16 @@ type Row struct {
 	// run spent in all; NaN when the baseline never got that low.
 	IsoFLOPsRatio float64
 	IsoWallRatio  float64
+
+	// EqualLossFLOPsRatio, for a progressive run: what a fixed-depth run on
+	// its own whole schedule would spend to end at this run's final loss,
+	// over what this run spent. It is read off the final losses of the
+	// report's fixed-depth runs of the run's seed, the full one and those
+	// cut to other runs' compute ("fixed=SPEC"), linearly in log FLOPs
+	// between the two that bracket the loss; NaN when none do. Unlike the
+	// iso-loss ratios, which read the baseline's curve before its decay, it
+	// compares finished runs with finished runs.
+	EqualLossFLOPsRatio float64
 }
 
 // Rows computes the table, one row per run in order. Each run is compared
@@ -41,7 +53,8 @@ func (r *Report) Rows() []Row {
 		}
 		s := run.Summary
 		row := Row{Name: run.Name, Seed: run.Seed(), FinalValLoss: run.FinalValLoss(), FLOPs: s.FLOPs, WallS: s.WallS,
-			DeltaPct: math.NaN(), FLOPsRatio: math.NaN(), WallRatio: math.NaN(), IsoFLOPsRatio: math.NaN(), IsoWallRatio: math.NaN()}
+			DeltaPct: math.NaN(), FLOPsRatio: math.NaN(), WallRatio: math.NaN(), IsoFLOPsRatio: math.NaN(), IsoWallRatio: math.NaN(),
+			EqualLossFLOPsRatio: math.NaN()}
 		if len(run.Grows) > 0 {
 			g := run.Grows[len(run.Grows)-1]
 			row.Grow = fmt.Sprintf("%d->%d @ %d (%s)", run.Grows[0].From, g.To, g.Step, g.Init)
@@ -56,6 +69,11 @@ func (r *Report) Rows() []Row {
 			row.Mixed = Mixed(row.FinalValLoss, bl, r.Tolerance)
 			if f, w, ok := reachCost(base.Evals, row.FinalValLoss); ok {
 				row.IsoFLOPsRatio, row.IsoWallRatio = ratio(f, s.FLOPs), ratio(w, s.WallS)
+			}
+			if run.Spec.Progressive() {
+				if f, ok := equalLossFLOPs(r.fixedEnds(run.Seed(), base.Config.Schedule), row.FinalValLoss); ok {
+					row.EqualLossFLOPsRatio = ratio(f, s.FLOPs)
+				}
 			}
 		}
 		rows[i] = row
@@ -81,6 +99,36 @@ func reachCost(evals []Point, loss float64) (flops, wall float64, ok bool) {
 		prev = p
 	}
 	return 0, 0, false
+}
+
+// fixedEnds is the final FLOPs and validation loss of every finished
+// fixed-depth run of seed on schedule, in order of FLOPs.
+func (r *Report) fixedEnds(seed uint64, schedule string) []Point {
+	var ends []Point
+	for _, run := range r.Runs {
+		if !run.Spec.Progressive() && run.Seed() == seed && run.Config.Schedule == schedule && !math.IsNaN(run.FinalValLoss()) && run.Summary.FLOPs > 0 {
+			ends = append(ends, Point{FLOPs: run.Summary.FLOPs, ValLoss: run.FinalValLoss()})
+		}
+	}
+	slices.SortFunc(ends, func(a, b Point) int { return cmp.Compare(a.FLOPs, b.FLOPs) })
+	return ends
+}
+
+// equalLossFLOPs is the compute at which fixed-depth runs ending at ends
+// (in order of FLOPs) would end at loss: the first pair that brackets it,
+// interpolated linearly in log FLOPs.
+func equalLossFLOPs(ends []Point, loss float64) (float64, bool) {
+	for i := 1; i < len(ends); i++ {
+		a, b := ends[i-1], ends[i]
+		if min(a.ValLoss, b.ValLoss) <= loss && loss <= max(a.ValLoss, b.ValLoss) {
+			if a.ValLoss == b.ValLoss {
+				return a.FLOPs, true
+			}
+			t := (a.ValLoss - loss) / (a.ValLoss - b.ValLoss)
+			return math.Exp(math.Log(a.FLOPs) + t*(math.Log(b.FLOPs)-math.Log(a.FLOPs))), true
+		}
+	}
+	return 0, false
 }
 
 func ratio(a, b float64) float64 {
@@ -110,11 +158,22 @@ func fmtNum(format string, x float64) string {
 
 // runTable is the table of runs, header first: a row per run, named with
 // its seed when the report has several.
+// With fixed-depth runs of more than one length it adds the FLOPs ratio at
+// equal loss.
 func (r *Report) runTable() [][]string {
 	multi := len(r.Seeds()) > 1
+	rs := r.Rows()
+	equal := slices.ContainsFunc(rs, func(row Row) bool { return !math.IsNaN(row.EqualLossFLOPsRatio) })
 	rows := [][]string{tableHeader}
-	for _, row := range r.Rows() {
-		rows = append(rows, row.cells(multi))
+	if equal {
+		rows[0] = append(slices.Clip(tableHeader), "FLOPs ratio at equal loss")
+	}
+	for _, row := range rs {
+		cells := row.cells(multi)
+		if equal {
+			cells = append(cells, fmtNum("%.2fx", row.EqualLossFLOPsRatio))
+		}
+		rows = append(rows, cells)
 	}
 	return rows
 }
