@@ -206,9 +206,9 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 // Merge joins the reports of a comparison that was split across processes
 // or machines (Experiment.NoBaseline), or the comparisons of several seeds,
 // in order. The baseline is the first run that was one in its report. Runs
-// of the same seed must have distinct names, and all runs the same token
-// budget and target model (where recorded), or the deltas would
-// compare unlike runs.
+// of the same seed must have distinct names, and all runs the same target
+// model (where recorded) and token budget (but for the fixed-depth runs cut
+// to another run's compute), or the deltas would compare unlike runs.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("compare: nothing to merge")
@@ -219,6 +219,7 @@ func Merge(reports ...*Report) (*Report, error) {
 		seed uint64
 	}
 	where := map[key]bool{}
+	var full *Run // the first run of the whole budget
 	for _, rep := range reports {
 		for i, run := range rep.Runs {
 			k := key{run.Name, run.Seed()}
@@ -226,12 +227,16 @@ func Merge(reports ...*Report) (*Report, error) {
 				return nil, fmt.Errorf("compare: run %q of seed %d appears twice", run.Name, run.Seed())
 			}
 			where[k] = true
+			if run.Spec.Match == nil { // runs cut to another's compute train less
+				if full == nil {
+					full = &rep.Runs[i]
+				} else if run.Summary.Tokens != full.Summary.Tokens {
+					return nil, fmt.Errorf("compare: run %q trained %d tokens but %q trained %d: not the same budget",
+						run.Name, run.Summary.Tokens, full.Name, full.Summary.Tokens)
+				}
+			}
 			if len(out.Runs) > 0 {
 				first := out.Runs[0]
-				if run.Summary.Tokens != first.Summary.Tokens {
-					return nil, fmt.Errorf("compare: run %q trained %d tokens but %q trained %d: not the same budget",
-						run.Name, run.Summary.Tokens, first.Name, first.Summary.Tokens)
-				}
 				if m, fm := run.Config.Model, first.Config.Model; m.Dim != 0 && fm.Dim != 0 && m != fm {
 					return nil, fmt.Errorf("compare: runs %q and %q are of different models", first.Name, run.Name)
 				}

@@ -174,6 +174,25 @@ func TestMatchedReport(t *testing.T) {
 	}
 	check("without the baseline flag", back)
 
+	// The same comparison in two parts: the shortened runs' smaller budget
+	// is no reason to refuse the merge.
+	full, err := Experiment{Base: tinyBase(), Specs: mustSpecs(t, "fixed,0-random@0.8"), Seeds: []uint64{1, 2}}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := Experiment{Base: tinyBase(), Specs: mustSpecs(t, "fixed=0-random@0.8"), Seeds: []uint64{1, 2}, NoBaseline: true}.Run(context.Background(), Options{Train: f.train})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := Merge(cut, full)
+	if err != nil {
+		t.Fatalf("merging the shortened runs: %v", err)
+	}
+	// Put the runs in the one-part order (per seed: cut, fixed, grown) for check.
+	merged.Runs = append(merged.Runs[:1:1], merged.Runs[2], merged.Runs[3], merged.Runs[1], merged.Runs[4], merged.Runs[5])
+	merged.Baseline = 1
+	check("merged", merged)
+
 	var table bytes.Buffer
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
