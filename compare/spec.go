@@ -51,10 +51,10 @@ func (s Spec) fullFixed() bool { return !s.Progressive() && s.Match == nil }
 
 // Name is the spec's canonical text form.
 func (s Spec) Name() string {
-	var sb strings.Builder
 	if s.Match != nil {
 		return "fixed=" + s.Match.Name()
 	}
+	var sb strings.Builder
 	if s.Progressive() {
 		fmt.Fprintf(&sb, "%d-%s", s.From, s.Strategy)
 	} else {

@@ -46,6 +46,11 @@ type Row struct {
 // run of its own seed where there is one.
 func (r *Report) Rows() []Row {
 	rows := make([]Row, len(r.Runs))
+	type endsKey struct {
+		seed     uint64
+		schedule string
+	}
+	ends := map[endsKey][]Point{} // fixedEnds, once per seed
 	for i, run := range r.Runs {
 		var base *Run
 		if b := r.baselineOf(i); b >= 0 {
@@ -71,7 +76,11 @@ func (r *Report) Rows() []Row {
 				row.IsoFLOPsRatio, row.IsoWallRatio = ratio(f, s.FLOPs), ratio(w, s.WallS)
 			}
 			if run.Spec.Progressive() {
-				if f, ok := equalLossFLOPs(r.fixedEnds(run.Seed(), base.Config.Schedule), row.FinalValLoss); ok {
+				k := endsKey{run.Seed(), base.Config.Schedule}
+				if _, ok := ends[k]; !ok {
+					ends[k] = r.fixedEnds(k.seed, k.schedule)
+				}
+				if f, ok := equalLossFLOPs(ends[k], row.FinalValLoss); ok {
 					row.EqualLossFLOPsRatio = ratio(f, s.FLOPs)
 				}
 			}
@@ -157,9 +166,8 @@ func fmtNum(format string, x float64) string {
 }
 
 // runTable is the table of runs, header first: a row per run, named with
-// its seed when the report has several.
-// With fixed-depth runs of more than one length it adds the FLOPs ratio at
-// equal loss.
+// its seed when the report has several, and the FLOPs ratio at equal loss
+// when the report has fixed-depth runs of more than one length.
 func (r *Report) runTable() [][]string {
 	multi := len(r.Seeds()) > 1
 	rs := r.Rows()
