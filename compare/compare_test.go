@@ -577,13 +577,20 @@ func TestRealRuns(t *testing.T) {
 		Model: nn.Config{Vocab: 256, Ctx: 16, Dim: 16, Heads: 2, Layers: 3},
 		Data:  path, Batch: 4, Steps: 30, Seed: 3, Workers: 1, EvalEvery: 5, EvalWindows: 4,
 	}
-	e := Experiment{Base: base, Specs: mustSpecs(t, "fixed,1-copy,0-random")}
+	e := Experiment{Base: base, Specs: mustSpecs(t, "fixed,1-copy,0-random,fixed=0-random")}
 	rep, err := e.Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fixed := rep.Runs[0]
-	for _, r := range rep.Runs {
+	// The trainer's own count: the cut run spends the most whole steps of
+	// the fixed-depth model within what 0-random spent.
+	cut, grown := rep.Runs[3].Summary, rep.Runs[2].Summary
+	perStep := fixed.Summary.FLOPs / 30
+	if cut.FLOPs > grown.FLOPs || cut.FLOPs+perStep <= grown.FLOPs || cut.Steps >= 30 || cut.FixedFLOPs != cut.FLOPs {
+		t.Errorf("fixed=0-random: %d steps, %g FLOPs; want the most steps within 0-random's %g (%g a step)", cut.Steps, cut.FLOPs, grown.FLOPs, perStep)
+	}
+	for _, r := range rep.Runs[:3] {
 		s := r.Summary
 		if s.Steps != 30 || s.Tokens != fixed.Summary.Tokens || s.FixedFLOPs != fixed.Summary.FLOPs || math.IsNaN(r.FinalValLoss()) {
 			t.Errorf("%s: summary %+v; want 30 steps, the baseline's tokens and fixed FLOPs, a final val loss", r.Name, s)
