@@ -138,17 +138,23 @@ func TestVariantsShareBudget(t *testing.T) {
 	}
 
 	// Without a tau, a depth-12 target of width 128 or less grows at 0.6
-	// (grow.DefaultAtFor), a wider one at 0.8.
-	for _, c := range []struct{ dim, at int }{{32, 60}, {256, 80}} {
+	// (grow.DefaultAtFor), a wider one at 0.8, and none inside a decay of
+	// 20% of the steps.
+	for _, c := range []struct {
+		layers, dim int
+		decay       float64
+		at          int
+	}{{12, 32, 0, 60}, {12, 256, 0, 80}, {4, 32, 0.2, 79}, {12, 256, 0.25, 74}, {12, 32, 0.2, 60}} {
 		deep := base
-		deep.Model.Layers, deep.Model.Dim = 12, c.dim
+		deep.Model.Layers, deep.Model.Dim, deep.Decay = c.layers, c.dim, c.decay
 		e = Experiment{Base: deep, Specs: mustSpecs(t, "fixed,0-random,1-copy@0.7")}
 		vs, err = e.Variants()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("depth %d, width %d, decay %v: %v", c.layers, c.dim, c.decay, err)
 		}
 		if vs[1].Stages[0].At != c.at || vs[1].Config.Grow.At != float64(c.at)/100 || vs[2].Stages[0].At != 70 {
-			t.Errorf("depth 12, width %d: stages at %d (plan %v) and %d, want %d and 70", c.dim, vs[1].Stages[0].At, vs[1].Config.Grow.At, vs[2].Stages[0].At, c.at)
+			t.Errorf("depth %d, width %d, decay %v: stages at %d (plan %v) and %d, want %d and 70",
+				c.layers, c.dim, c.decay, vs[1].Stages[0].At, vs[1].Config.Grow.At, vs[2].Stages[0].At, c.at)
 		}
 	}
 }

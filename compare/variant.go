@@ -29,8 +29,8 @@ type Experiment struct {
 	Specs []Spec
 
 	// At is the expansion point of specs that do not give one (default
-	// grow.DefaultAtFor the base model: 0.8, or 0.6 for 12 or more blocks
-	// of width 128 or less).
+	// Base.DefaultGrowAt: 0.8, or 0.6 for 12 or more blocks of width 128
+	// or less, and never later than 1% of the steps before the decay).
 	At float64
 
 	// Grow holds the expansion options every progressive variant shares:
@@ -79,7 +79,7 @@ func (e Experiment) withDefaults() (Experiment, error) {
 		e.Specs = specs
 	}
 	if e.At == 0 {
-		e.At = grow.DefaultAtFor(e.Base.Model.Layers, e.Base.Model.Dim)
+		e.At = e.Base.DefaultGrowAt()
 	}
 	if e.Tolerance == 0 {
 		e.Tolerance = DefaultTolerance

@@ -6,7 +6,8 @@
 // the stable phase of a warmup-stable-decay schedule, then at step tau
 // (always before the decay begins; by default 0.8 of the run, the paper's
 // point, or 0.6 for targets of 12 or more blocks of width 128 or less, where
-// 0.8 did not mix here: DefaultAtFor) expands it in one step to the target
+// 0.8 did not mix here, and at most 1% of the run before a long decay:
+// DefaultAtFor) expands it in one step to the target
 // depth and finishes training, decay included, with the same
 // hyper-parameters.
 //

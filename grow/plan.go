@@ -85,8 +85,8 @@ type Plan struct {
 
 	// When the (last) expansion happens: At as a fraction of the run's steps
 	// in (0, 1), or AtStep as a step number when > 0. With neither, the
-	// trainer takes DefaultAtFor the model's depth and width; Stages alone,
-	// which knows no width, takes DefaultAt.
+	// trainer takes DefaultAtFor the model's depth and width and the
+	// schedule's decay; Stages alone, which knows no width, takes DefaultAt.
 	At     float64 `json:"at,omitempty"`
 	AtStep int     `json:"at_step,omitempty"`
 
@@ -120,16 +120,25 @@ const DefaultAt = 0.8
 // width 128 or less (see DefaultAtFor).
 const NarrowDeepAt = 0.6
 
+// BeforeDecay is how close to the decay phase of a WSD schedule the default
+// expansion point may come, as a fraction of the run's steps. The paper grows
+// in the stable phase, and with a long decay (say the last 20% of the run)
+// its 0.8 would fall inside the decay; the default then moves to 1% before it.
+const BeforeDecay = 0.01
+
 // DefaultAtFor is the default expansion point for a target of layers blocks
-// of width dim: the point measured to come closest to mixing at that size,
-// or the paper's DefaultAt where nothing here says otherwise.
+// of width dim, in a run whose last decay fraction of the steps is the decay
+// phase of a WSD schedule (0 for a schedule without one): the point measured
+// to come closest to mixing at that size, or the paper's DefaultAt where
+// nothing here says otherwise, and never later than BeforeDecay before the
+// decay.
 //
 // Measured with 0 -> 12 random growth on the Go corpus, 81000 steps, Muon,
-// WSD (the README has the runs): at width 64, tau 0.6 ends 0.53%, 1.45% and
-// 1.55% above the fixed-depth run on three seeds (1.18% on their mean), 0.5
-// no closer (1.27% on two seeds) for more compute, 0.7 and 0.8 2.1% and
-// 3.0% above it; so no tau tried mixes on the mean, and the gap stops
-// shrinking at 0.6. At width 32 no tau down to 0.4 mixes, and 0.6 ends
+// WSD with a 10% decay (the README has the runs): at width 64, tau 0.6 ends
+// 0.53%, 1.45% and 1.55% above the fixed-depth run on three seeds (1.18% on
+// their mean), 0.5 no closer (1.27% on two seeds) for more compute, 0.7 and
+// 0.8 2.1% and 3.0% above it; so no tau tried mixes on the mean, and the gap
+// stops shrinking at 0.6. At width 32 no tau down to 0.4 mixes, and 0.6 ends
 // closer than 0.8 (+3.6% against +6.4%), as it does in the width-128
 // Shakespeare runs. So a depth-12 target of width 128 or less grows at
 // NarrowDeepAt, trading some of the compute saved (2.4x fewer FLOPs instead
@@ -137,11 +146,22 @@ const NarrowDeepAt = 0.6
 // (width 64, +0.05%) and the paper's depth-12 GPT-2 of width 768 mixes at
 // 0.8, so shallower or wider targets keep DefaultAt. Between depths 6 and
 // 12 nothing was measured; they keep DefaultAt too.
-func DefaultAtFor(layers, dim int) float64 {
+func DefaultAtFor(layers, dim int, decay float64) float64 {
+	at := DefaultAt
 	if layers >= 12 && dim <= 128 {
-		return NarrowDeepAt
+		at = NarrowDeepAt
 	}
-	return DefaultAt
+	if latest := LatestBefore(decay); decay > 0 && latest > 0 && at > latest {
+		at = latest
+	}
+	return at
+}
+
+// LatestBefore is the latest default expansion point in a run whose last
+// decay fraction of the steps is the decay phase: BeforeDecay before it,
+// rounded to a millionth so that 1 - 0.2 - 0.01 reads 0.79.
+func LatestBefore(decay float64) float64 {
+	return math.Round((1-decay-BeforeDecay)*1e6) / 1e6
 }
 
 func (p Plan) withDefaults() Plan {

@@ -22,14 +22,19 @@ func TestPlanStagesDefaults(t *testing.T) {
 func TestDefaultAtFor(t *testing.T) {
 	for _, c := range []struct {
 		layers, dim int
-		want        float64
+		decay, want float64
 	}{
-		{6, 64, DefaultAt}, {11, 32, DefaultAt}, // mixes at 0.8 at depth 6; 7-11 unmeasured
-		{12, 32, NarrowDeepAt}, {12, 64, NarrowDeepAt}, {12, 128, NarrowDeepAt}, {24, 64, NarrowDeepAt},
-		{12, 129, DefaultAt}, {12, 768, DefaultAt}, // wider: the paper's depth-12 GPT-2 mixes at 0.8
+		{6, 64, 0.1, DefaultAt}, {11, 32, 0.1, DefaultAt}, // mixes at 0.8 at depth 6; 7-11 unmeasured
+		{12, 32, 0.1, NarrowDeepAt}, {12, 64, 0.1, NarrowDeepAt}, {12, 128, 0.1, NarrowDeepAt}, {24, 64, 0.1, NarrowDeepAt},
+		{12, 129, 0.1, DefaultAt}, {12, 768, 0.1, DefaultAt}, // wider: the paper's depth-12 GPT-2 mixes at 0.8
+		{6, 64, 0, DefaultAt}, {12, 64, 0, NarrowDeepAt}, // no decay phase
+		// Never inside the decay: at most BeforeDecay before it.
+		{6, 64, 0.19, DefaultAt}, {6, 64, 0.2, 0.79}, {6, 64, 0.3, 0.69}, {12, 768, 0.25, 0.74},
+		{12, 64, 0.2, NarrowDeepAt}, {12, 64, 0.45, 0.54},
+		{6, 64, 0.995, DefaultAt}, // no stable phase to keep to; the plan's checks report it
 	} {
-		if got := DefaultAtFor(c.layers, c.dim); got != c.want {
-			t.Errorf("DefaultAtFor(%d, %d) = %v, want %v", c.layers, c.dim, got, c.want)
+		if got := DefaultAtFor(c.layers, c.dim, c.decay); got != c.want {
+			t.Errorf("DefaultAtFor(%d, %d, %v) = %v, want %v", c.layers, c.dim, c.decay, got, c.want)
 		}
 	}
 }

@@ -115,6 +115,21 @@ func DefaultLR(optimizer string) float64 {
 	return 2e-3
 }
 
+// DefaultGrowAt is the expansion point a growth plan without one takes:
+// grow.DefaultAtFor the target's depth and width and the WSD schedule's
+// decay, whose default applies when Decay is 0 (a cosine or constant
+// schedule has no stable phase to keep to).
+func (c Config) DefaultGrowAt() float64 {
+	decay := 0.0
+	if c.Schedule == "" || c.Schedule == ScheduleWSD {
+		decay = c.Decay
+		if decay == 0 {
+			decay = DefaultDecay
+		}
+	}
+	return grow.DefaultAtFor(c.Model.Layers, c.Model.Dim, decay)
+}
+
 // Defaults fills in every optional field left at its zero value. Fields that
 // depend on the data (Model.Vocab) are filled by Run.
 func (c *Config) Defaults() {
@@ -159,7 +174,7 @@ func (c *Config) Defaults() {
 	if c.Grow != nil {
 		p := *c.Grow
 		if p.At == 0 && p.AtStep == 0 {
-			p.At = grow.DefaultAtFor(c.Model.Layers, c.Model.Dim)
+			p.At = c.DefaultGrowAt()
 		}
 		p = p.Normalized()
 		if p.To == 0 {

@@ -11,26 +11,41 @@ import (
 )
 
 // A plan without an expansion point takes the default for the model's size
-// (grow.DefaultAtFor); one that gives a point keeps it.
+// and schedule (grow.DefaultAtFor); one that gives a point keeps it.
 func TestConfigDefaultGrowAt(t *testing.T) {
 	for _, c := range []struct {
 		layers, dim int
+		schedule    string
+		decay       float64
 		plan        grow.Plan
 		at          float64
 		atStep      int
 	}{
-		{12, 64, grow.Plan{From: 0}, 0.6, 0},
-		{12, 256, grow.Plan{From: 0}, 0.8, 0},
-		{6, 64, grow.Plan{From: 1}, 0.8, 0},
-		{12, 64, grow.Plan{From: 1, At: 0.7}, 0.7, 0},
-		{12, 64, grow.Plan{From: 1, AtStep: 50}, 0, 50},
+		{12, 64, "", 0, grow.Plan{From: 0}, 0.6, 0},
+		{12, 256, "", 0, grow.Plan{From: 0}, 0.8, 0},
+		{6, 64, "", 0, grow.Plan{From: 1}, 0.8, 0},
+		{12, 64, "", 0, grow.Plan{From: 1, At: 0.7}, 0.7, 0},
+		{12, 64, "", 0, grow.Plan{From: 1, AtStep: 50}, 0, 50},
+		// A decay of 20% would hold 0.8: the default moves before it.
+		{6, 64, ScheduleWSD, 0.2, grow.Plan{From: 1}, 0.79, 0},
+		{6, 64, "", 0.3, grow.Plan{From: 0}, 0.69, 0},
+		{12, 64, "", 0.2, grow.Plan{From: 0}, 0.6, 0},
+		{6, 64, ScheduleCosine, 0, grow.Plan{From: 1}, 0.8, 0}, // the cosine ablation
 	} {
 		plan := c.plan
-		cfg := Config{Model: nn.Config{Layers: c.layers, Dim: c.dim, Heads: 2, Ctx: 16}, Steps: 100, Grow: &plan}
+		cfg := Config{Model: nn.Config{Layers: c.layers, Dim: c.dim, Heads: 2, Ctx: 16}, Steps: 100,
+			Schedule: c.schedule, Decay: c.decay, Grow: &plan}
 		cfg.Defaults()
 		if g := cfg.Grow; g.At != c.at || g.AtStep != c.atStep || g.To != c.layers {
-			t.Errorf("depth %d width %d, plan %+v: defaults gave at %v, step %d, to %d; want %v, %d, %d",
-				c.layers, c.dim, c.plan, g.At, g.AtStep, g.To, c.at, c.atStep, c.layers)
+			t.Errorf("depth %d width %d, %s decay %v, plan %+v: defaults gave at %v, step %d, to %d; want %v, %d, %d",
+				c.layers, c.dim, c.schedule, c.decay, c.plan, g.At, g.AtStep, g.To, c.at, c.atStep, c.layers)
+		}
+		s, err := cfg.schedule()
+		if err == nil {
+			_, err = cfg.stages(s)
+		}
+		if err != nil {
+			t.Errorf("depth %d, %s decay %v: the default point is refused: %v", c.layers, c.schedule, c.decay, err)
 		}
 	}
 }

@@ -387,12 +387,20 @@ func (f sinkFunc) Emit(e trainer.Event) error { f(e); return nil }
 // The size rule of grow.DefaultAtFor, for help and start lines.
 const narrowDeep = "12 or more blocks of width 128 or less"
 
-var defaultAtRule = fmt.Sprintf("%g; %g for %s", grow.DefaultAt, grow.NarrowDeepAt, narrowDeep)
+var defaultAtRule = fmt.Sprintf("%g; %g for %s; at most %g of the steps before a WSD decay", grow.DefaultAt, grow.NarrowDeepAt, narrowDeep, grow.BeforeDecay)
 
 // describe prints what is about to be trained, with its defaults filled in.
 func describe(w io.Writer, cfg trainer.Config) {
-	sized := cfg.Grow != nil && cfg.Grow.At == 0 && cfg.Grow.AtStep == 0 &&
-		grow.DefaultAtFor(cfg.Model.Layers, cfg.Model.Dim) != grow.DefaultAt
+	var why string // why a default expansion point is not the paper's
+	if g := cfg.Grow; g != nil && g.At == 0 && g.AtStep == 0 {
+		switch at := cfg.DefaultGrowAt(); at {
+		case grow.DefaultAt:
+		case grow.DefaultAtFor(cfg.Model.Layers, cfg.Model.Dim, 0):
+			why = fmt.Sprintf(" (the default for %s; --grow-at %g for the paper's)", narrowDeep, grow.DefaultAt)
+		default:
+			why = fmt.Sprintf(" (the default: %g%% of the steps before the decay)", 100*grow.BeforeDecay)
+		}
+	}
 	cfg.Defaults()
 	data := cfg.Data
 	if data == "" {
@@ -404,10 +412,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 		if g.AtStep > 0 {
 			when = fmt.Sprintf("step %d", g.AtStep)
 		}
-		if sized {
-			when += fmt.Sprintf(" (the default for %s; --grow-at %g for the paper's)", narrowDeep, grow.DefaultAt)
-		}
-		depth = fmt.Sprintf("%d -> %d blocks (%s) at %s", g.From, cfg.Model.Layers, g.Strategy, when)
+		depth = fmt.Sprintf("%d -> %d blocks (%s) at %s%s", g.From, cfg.Model.Layers, g.Strategy, when, why)
 	}
 	arch := cfg.Model.Arch
 	if arch == "" {

@@ -249,7 +249,9 @@ func TestDescribeDefaults(t *testing.T) {
 	}{
 		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-from", "0"}, "0 -> 12 blocks (random) at 60% of the steps (the default for 12 or more blocks of width 128 or less; --grow-at 0.8 for the paper's)"},
 		{[]string{"--layers", "12", "--dim", "256", "--heads", "2", "--grow-from", "0"}, "0 -> 12 blocks (random) at 80% of the steps"},
-		{[]string{"--layers", "6", "--dim", "64", "--heads", "2"}, "1 -> 6 blocks (copy) at 80% of the steps"},
+		{[]string{"--layers", "6", "--dim", "64", "--heads", "2"}, "1 -> 6 blocks (copy) at 80% of the steps,"},
+		{[]string{"--layers", "6", "--dim", "64", "--heads", "2", "--decay", "0.2"}, "1 -> 6 blocks (copy) at 79% of the steps (the default: 1% of the steps before the decay),"},
+		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-from", "0", "--decay", "0.2"}, "0 -> 12 blocks (random) at 60% of the steps (the default for 12 or more blocks"},
 		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-at", "0.8"}, "1 -> 12 blocks (copy) at 80% of the steps,"},
 		{[]string{"--layers", "12", "--dim", "64", "--heads", "2", "--grow-at", "0.6"}, "1 -> 12 blocks (copy) at 60% of the steps,"},
 	} {
