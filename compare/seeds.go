@@ -137,6 +137,20 @@ func (row SeedRow) cells() []string {
 
 // seedTable is the table over seeds (header first), nil for a report of one
 // seed.
+// seedCaption says what the table over seeds compares each run with, and
+// names the seed whose fixed run stands in for seeds that have none.
+func (r *Report) seedCaption() string {
+	c := "each run against the fixed run of its seed"
+	if b := r.Baseline; b >= 0 && b < len(r.Runs) {
+		for i, run := range r.Runs {
+			if r.baselineOf(i) == b && run.Seed() != r.Runs[b].Seed() {
+				return fmt.Sprintf("%s, or seed %d's where its seed has none", c, r.Runs[b].Seed())
+			}
+		}
+	}
+	return c
+}
+
 func (r *Report) seedTable() [][]string {
 	if len(r.Seeds()) < 2 {
 		return nil

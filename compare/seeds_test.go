@@ -212,3 +212,35 @@ func TestSeedsErrors(t *testing.T) {
 		t.Errorf("sweep on seed 2: trainer seeds %v, sweep %+v", seeds, rep.Sweep)
 	}
 }
+
+// A seed without a fixed run of its own is compared with the report's
+// baseline, and the table over seeds says so.
+func TestSeedTableBorrowedBaseline(t *testing.T) {
+	run := func(name string, seed uint64, loss float64) Run {
+		r := fakeRun(name, loss, 1e12)
+		r.Config.Seed = seed
+		return r
+	}
+	rep := &Report{Baseline: 0, Tolerance: DefaultTolerance, Runs: []Run{
+		run("fixed", 1, 2), run("0-random", 1, 2.02), run("0-random", 2, 2.04)}}
+	if d := rep.Rows()[2].DeltaPct; math.Abs(d-2) > 1e-9 {
+		t.Errorf("seed 2 without a fixed run: delta %v%%, want +2%% against seed 1's", d)
+	}
+	const borrowed = "or seed 1's where its seed has none"
+	var table, md bytes.Buffer
+	rep.WriteTable(&table)
+	rep.WriteMarkdown(&md)
+	if !strings.Contains(table.String(), borrowed) || !strings.Contains(md.String(), borrowed) {
+		t.Errorf("the tables over seeds do not say seed 2 borrows seed 1's fixed run:\n%s\n%s", table.String(), md.String())
+	}
+
+	rep.Runs = append(rep.Runs, run("fixed", 2, 2.04))
+	table.Reset()
+	rep.WriteTable(&table)
+	if strings.Contains(table.String(), borrowed) || !strings.Contains(table.String(), "(each run against the fixed run of its seed):") {
+		t.Errorf("every seed has its fixed run, yet:\n%s", table.String())
+	}
+	if d := rep.Rows()[2].DeltaPct; d != 0 {
+		t.Errorf("seed 2 with its own fixed run: delta %v%%, want 0", d)
+	}
+}

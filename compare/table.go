@@ -194,7 +194,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	writeAligned(&sb, r.runTable())
 	r.writeSweep(&sb)
 	if seeds := r.seedTable(); seeds != nil {
-		sb.WriteString("\nover seeds (each run against the fixed run of its seed):\n")
+		fmt.Fprintf(&sb, "\nover seeds (%s):\n", r.seedCaption())
 		writeAligned(&sb, seeds)
 	}
 	_, err := io.WriteString(w, sb.String())
@@ -236,7 +236,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		r.writeSweep(&sb)
 	}
 	if seeds := r.seedTable(); seeds != nil {
-		sb.WriteString("\nOver seeds (each run against the fixed run of its seed):\n\n")
+		fmt.Fprintf(&sb, "\nOver seeds (%s):\n\n", r.seedCaption())
 		writeMarkdown(&sb, seeds)
 	}
 	_, err := io.WriteString(w, sb.String())
