@@ -135,8 +135,6 @@ func (row SeedRow) cells() []string {
 		fmtNum("%.2fx", row.FLOPsRatio), mixed}
 }
 
-// seedTable is the table over seeds (header first), nil for a report of one
-// seed.
 // seedCaption says what the table over seeds compares each run with, and
 // names the seed whose fixed run stands in for seeds that have none.
 func (r *Report) seedCaption() string {
@@ -151,6 +149,8 @@ func (r *Report) seedCaption() string {
 	return c
 }
 
+// seedTable is the table over seeds (header first), nil for a report of one
+// seed.
 func (r *Report) seedTable() [][]string {
 	if len(r.Seeds()) < 2 {
 		return nil
