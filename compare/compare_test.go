@@ -324,7 +324,8 @@ func TestRunReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimRight(table.String(), "\n"), "\n")
-	if len(lines) != 6 || !strings.HasPrefix(lines[0], "run ") || !strings.Contains(lines[4], "1-copy ") || !strings.Contains(lines[4], "+0.50") {
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "run ") || !strings.Contains(lines[4], "1-copy ") || !strings.Contains(lines[4], "+0.50") ||
+		lines[6] != "recipe: adamw, lr 0.003, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear)" {
 		t.Errorf("table:\n%s", table.String())
 	}
 	for _, col := range tableHeader {

@@ -24,8 +24,9 @@ import (
 // fixed_flops, flops_saved_frac, wall_s, tokens, layers_start, layers_end,
 // grow_step, ...), its growth plan (plan: source and target depth, point,
 // strategy, optimizer-state mode, init scale, placement, re-warmup; absent
-// for fixed-depth runs), its model (at the target depth), and its evaluation
-// and expansion points.
+// for fixed-depth runs), its model (at the target depth), its recipe (the
+// optimizer, learning rate and the rest of Recipe), and its evaluation and
+// expansion points.
 func (r *Report) WriteJSONL(w io.Writer) error {
 	rows := r.Rows()
 	for i, run := range r.Runs {
@@ -81,8 +82,10 @@ func runJSON(run Run, row Row, baseline bool) ([]byte, error) {
 		Baseline   bool       `json:"baseline"`
 		Plan       *grow.Plan `json:"plan,omitempty"`
 		Model      *nn.Config `json:"model,omitempty"`
+		Recipe     *Recipe    `json:"recipe,omitempty"`
 	}{run.Name, run.Seed(), run.Config.Schedule, strategy, jnum(run.Tau()), jnum(row.DeltaPct), jnum(row.FLOPsRatio), jnum(row.WallRatio),
-		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), jnum(row.EqualLossFLOPsRatio), row.Mixed, baseline, run.Config.Grow, knownModel(run.Config.Model)})
+		jnum(row.IsoFLOPsRatio), jnum(row.IsoWallRatio), jnum(row.EqualLossFLOPsRatio), row.Mixed, baseline, run.Config.Grow, knownModel(run.Config.Model),
+		run.Recipe})
 	if err != nil {
 		return nil, fmt.Errorf("compare: encoding run %q: %w", run.Name, err)
 	}
@@ -123,11 +126,11 @@ type jpoint struct {
 }
 
 // ReadJSONL reads a report written by WriteJSONL back (runs, their curves,
-// summaries and the baseline; not the configs beyond seed, schedule, steps
-// and model, nor the tau sweep's verdict), so that its table and chart can
-// be redrawn without training again. Files written before runs recorded
-// their model lack it; those written before they recorded their seed get
-// seed.
+// summaries and the baseline; not the configs beyond seed, schedule, steps,
+// model and recipe, nor the tau sweep's verdict), so that its table and
+// chart can be redrawn without training again. Files written before runs
+// recorded their model or recipe lack them; those written before they
+// recorded their seed get seed. Runs of different recipes are an error.
 func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 	if tolerance == 0 {
 		tolerance = DefaultTolerance
@@ -162,6 +165,7 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 			Evals          []rpoint    `json:"evals"`
 			Grows          []GrowPoint `json:"grows"`
 			Model          nn.Config   `json:"model"`
+			Recipe         *Recipe     `json:"recipe"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
 			return nil, fmt.Errorf("compare: line %d: %w", line, err)
@@ -173,7 +177,7 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compare: line %d: %w", line, err)
 		}
-		run := Run{Name: o.Name, Spec: spec, Grows: o.Grows}
+		run := Run{Name: o.Name, Spec: spec, Grows: o.Grows, Recipe: o.Recipe}
 		run.Config.Schedule, run.Config.Steps, run.Config.Model, run.Config.Seed = o.Schedule, int(o.Steps), o.Model, seed
 		if o.Seed != nil {
 			run.Config.Seed = *o.Seed
@@ -200,6 +204,9 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 			rep.Baseline = i
 		}
 	}
+	if err := checkRecipes(rep.Runs); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -207,8 +214,9 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 // or machines (Experiment.NoBaseline), or the comparisons of several seeds,
 // in order. The baseline is the first run that was one in its report. Runs
 // of the same seed must have distinct names, and all runs the same target
-// model (where recorded) and token budget (but for the fixed-depth runs cut
-// to another run's compute), or the deltas would compare unlike runs.
+// model and Recipe (where recorded) and token budget (but for the
+// fixed-depth runs cut to another run's compute), or the deltas would
+// compare unlike runs.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("compare: nothing to merge")
@@ -246,6 +254,9 @@ func Merge(reports ...*Report) (*Report, error) {
 			}
 			out.Runs = append(out.Runs, run)
 		}
+	}
+	if err := checkRecipes(out.Runs); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -54,6 +54,10 @@ type Run struct {
 	Evals   []Point
 	Grows   []GrowPoint
 	Summary trainer.SummaryEvent
+	// Recipe is what the run shares with every run it is compared with
+	// (RecipeOf its Config); nil when unknown, for a run read back from a
+	// file written before runs recorded it.
+	Recipe *Recipe
 }
 
 // FinalValLoss is the run's final validation loss, NaN when it has none.
@@ -235,7 +239,8 @@ func runOne(ctx context.Context, v Variant, opt Options, tag string) (Run, error
 	if train == nil {
 		train = trainer.Run
 	}
-	c := &collector{v: v, run: Run{Name: v.Name, Spec: v.Spec, Config: v.Config}}
+	recipe := RecipeOf(v.Config)
+	c := &collector{v: v, run: Run{Name: v.Name, Spec: v.Spec, Config: v.Config, Recipe: &recipe}}
 	sinks := trainer.Sinks{c}
 	if opt.Sink != nil {
 		sinks = append(sinks, opt.Sink)

@@ -187,11 +187,14 @@ func (r *Report) runTable() [][]string {
 }
 
 // WriteTable prints the comparison as an aligned text table, followed by the
-// tau sweep's outcome when there was one and, for several seeds, a table of
-// each variant's means over its seeds.
+// runs' recipe (when known), the tau sweep's outcome when there was one and,
+// for several seeds, a table of each variant's means over its seeds.
 func (r *Report) WriteTable(w io.Writer) error {
 	var sb strings.Builder
 	writeAligned(&sb, r.runTable())
+	if rc, ok := r.recipe(); ok {
+		fmt.Fprintf(&sb, "recipe: %s\n", rc)
+	}
 	r.writeSweep(&sb)
 	if seeds := r.seedTable(); seeds != nil {
 		fmt.Fprintf(&sb, "\nover seeds (%s):\n", r.seedCaption())
@@ -226,11 +229,14 @@ func writeAligned(sb *strings.Builder, rows [][]string) {
 }
 
 // WriteMarkdown prints the comparison as a Markdown table (for a README),
-// followed by the tau sweep's outcome when there was one and, for several
-// seeds, the table over seeds.
+// followed by the runs' recipe (when known), the tau sweep's outcome when
+// there was one and, for several seeds, the table over seeds.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var sb strings.Builder
 	writeMarkdown(&sb, r.runTable())
+	if rc, ok := r.recipe(); ok {
+		fmt.Fprintf(&sb, "\nRecipe: %s.\n", rc)
+	}
 	if r.Sweep != nil {
 		sb.WriteString("\n")
 		r.writeSweep(&sb)

@@ -1,0 +1,114 @@
+package compare
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/sproutml/sprout/trainer"
+)
+
+// Recipe is the part of a run's training set-up that every run of one
+// comparison shares: the optimizer and its hyper-parameters, the batch and
+// the schedule's fractions. Runs may differ in growth, seed, schedule kind
+// and (fixed=SPEC runs) length, never in these, or their deltas would
+// measure the recipe, not the growth. It is recorded in the JSON Lines so
+// that Merge and ReadJSONL can refuse to join runs of different recipes.
+type Recipe struct {
+	Optimizer   string  `json:"optimizer"`
+	LR          float64 `json:"lr"`
+	WeightDecay float64 `json:"weight_decay"` // < 0: none
+	GradClip    float64 `json:"grad_clip"`    // < 0: none
+	Batch       int     `json:"batch"`
+	Warmup      float64 `json:"warmup"`
+	Decay       float64 `json:"decay,omitempty"`       // WSD only
+	DecayShape  string  `json:"decay_shape,omitempty"` // WSD only
+}
+
+// RecipeOf is cfg's recipe, with the trainer's defaults filled in.
+func RecipeOf(cfg trainer.Config) Recipe {
+	cfg.Defaults()
+	return Recipe{cfg.Optimizer, cfg.LR, cfg.WeightDecay, cfg.GradClip, cfg.Batch, cfg.Warmup, cfg.Decay, cfg.DecayShape}
+}
+
+// String is the recipe in a caption's words, e.g. "muon, lr 0.008, weight
+// decay 0.1, grad clip 1, batch 16, warmup 0.02, decay 0.1 (linear)".
+func (r Recipe) String() string {
+	s := fmt.Sprintf("%s, lr %s, weight decay %s, grad clip %s, batch %d, warmup %s",
+		r.Optimizer, num(r.LR), orNone(r.WeightDecay), orNone(r.GradClip), r.Batch, num(r.Warmup))
+	if r.DecayShape != "" {
+		s += fmt.Sprintf(", decay %s (%s)", orNone(r.Decay), r.DecayShape)
+	}
+	return s
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+func orNone(x float64) string {
+	if x < 0 {
+		return "none"
+	}
+	return num(x)
+}
+
+// recipeDiff names the first hyper-parameter in which a and b differ, with
+// both values, or returns "". The decay is compared only between two WSD
+// runs (schedules s and t): another schedule has none.
+func recipeDiff(a, b Recipe, s, t string) (field, va, vb string) {
+	wsd := s == trainer.ScheduleWSD && t == trainer.ScheduleWSD
+	switch {
+	case a.Optimizer != b.Optimizer:
+		return "optimizer", a.Optimizer, b.Optimizer
+	case a.LR != b.LR:
+		return "lr", num(a.LR), num(b.LR)
+	case a.WeightDecay != b.WeightDecay:
+		return "weight decay", orNone(a.WeightDecay), orNone(b.WeightDecay)
+	case a.GradClip != b.GradClip:
+		return "grad clip", orNone(a.GradClip), orNone(b.GradClip)
+	case a.Batch != b.Batch:
+		return "batch", strconv.Itoa(a.Batch), strconv.Itoa(b.Batch)
+	case a.Warmup != b.Warmup:
+		return "warmup", num(a.Warmup), num(b.Warmup)
+	case wsd && a.Decay != b.Decay:
+		return "decay", num(a.Decay), num(b.Decay)
+	case wsd && a.DecayShape != b.DecayShape:
+		return "decay shape", a.DecayShape, b.DecayShape
+	}
+	return "", "", ""
+}
+
+// checkRecipes returns an error naming the first two runs trained with
+// different recipes; runs whose recipe is unknown (files written before runs
+// recorded it) are not checked.
+func checkRecipes(runs []Run) error {
+	first := -1
+	for i, run := range runs {
+		if run.Recipe == nil {
+			continue
+		}
+		if first < 0 {
+			first = i
+			continue
+		}
+		f := runs[first]
+		if field, va, vb := recipeDiff(*f.Recipe, *run.Recipe, scheduleOf(f.Config), scheduleOf(run.Config)); field != "" {
+			return fmt.Errorf("compare: runs %q (seed %d) and %q (seed %d) were trained with different %s (%s and %s): "+
+				"a comparison holds one recipe, so compare them apart", f.Name, f.Seed(), run.Name, run.Seed(), field, va, vb)
+		}
+	}
+	return nil
+}
+
+// recipe is the recipe the report's runs share, when any run knows it.
+func (r *Report) recipe() (Recipe, bool) {
+	for _, run := range r.Runs {
+		if run.Recipe != nil && scheduleOf(run.Config) == trainer.ScheduleWSD {
+			return *run.Recipe, true
+		}
+	}
+	for _, run := range r.Runs {
+		if run.Recipe != nil {
+			return *run.Recipe, true
+		}
+	}
+	return Recipe{}, false
+}
