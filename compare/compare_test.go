@@ -325,7 +325,7 @@ func TestRunReport(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimRight(table.String(), "\n"), "\n")
 	if len(lines) != 7 || !strings.HasPrefix(lines[0], "run ") || !strings.Contains(lines[4], "1-copy ") || !strings.Contains(lines[4], "+0.50") ||
-		lines[6] != "recipe: adamw, lr 0.003, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear)" {
+		lines[6] != "recipe: adamw, lr 0.003, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 64 windows" {
 		t.Errorf("table:\n%s", table.String())
 	}
 	for _, col := range tableHeader {

@@ -31,8 +31,8 @@
 // the JSON Lines back, and Merge joins the parts of a comparison split across
 // processes or machines (Experiment.NoBaseline runs the variants without the
 // baseline), so that each part can have its own cores. Every run records its
-// Recipe (optimizer, learning rate, weight decay, clipping, batch, warmup and
-// decay), and both refuse to put runs of different recipes in one table:
+// Recipe (optimizer, learning rate, weight decay, clipping, batch, warmup,
+// decay and validation set), and both refuse to put runs of different recipes in one table:
 // their deltas would measure the recipe, not the growth.
 //
 // compare sits on trainer and grow; it knows nothing of the command line.

@@ -7,12 +7,13 @@ import (
 	"github.com/sproutml/sprout/trainer"
 )
 
-// Recipe is the part of a run's training set-up that every run of one
-// comparison shares: the optimizer and its hyper-parameters, the batch and
-// the schedule's fractions. Runs may differ in growth, seed, schedule kind
-// and (fixed=SPEC runs) length, never in these, or their deltas would
-// measure the recipe, not the growth. It is recorded in the JSON Lines so
-// that Merge and ReadJSONL can refuse to join runs of different recipes.
+// Recipe is the part of a run's set-up that every run of one comparison
+// shares: the optimizer and its hyper-parameters, the batch, the schedule's
+// fractions and the validation set. Runs may differ in growth, seed,
+// schedule kind and (fixed=SPEC runs) length, never in these, or their
+// deltas would measure the recipe, not the growth. It is recorded in the
+// JSON Lines so that Merge and ReadJSONL can refuse to join runs of
+// different recipes.
 type Recipe struct {
 	Optimizer   string  `json:"optimizer"`
 	LR          float64 `json:"lr"`
@@ -22,23 +23,26 @@ type Recipe struct {
 	Warmup      float64 `json:"warmup"`
 	Decay       float64 `json:"decay,omitempty"`       // WSD only
 	DecayShape  string  `json:"decay_shape,omitempty"` // WSD only
+	ValFraction float64 `json:"val_fraction"`
+	EvalWindows int     `json:"eval_windows"`
 }
 
 // RecipeOf is cfg's recipe, with the trainer's defaults filled in.
 func RecipeOf(cfg trainer.Config) Recipe {
 	cfg.Defaults()
-	return Recipe{cfg.Optimizer, cfg.LR, cfg.WeightDecay, cfg.GradClip, cfg.Batch, cfg.Warmup, cfg.Decay, cfg.DecayShape}
+	return Recipe{cfg.Optimizer, cfg.LR, cfg.WeightDecay, cfg.GradClip, cfg.Batch, cfg.Warmup, cfg.Decay, cfg.DecayShape, cfg.ValFraction, cfg.EvalWindows}
 }
 
 // String is the recipe in a caption's words, e.g. "muon, lr 0.008, weight
-// decay 0.1, grad clip 1, batch 16, warmup 0.02, decay 0.1 (linear)".
+// decay 0.1, grad clip 1, batch 16, warmup 0.02, decay 0.1 (linear),
+// validation 0.1 of the data in at most 64 windows".
 func (r Recipe) String() string {
 	s := fmt.Sprintf("%s, lr %s, weight decay %s, grad clip %s, batch %d, warmup %s",
 		r.Optimizer, num(r.LR), orNone(r.WeightDecay), orNone(r.GradClip), r.Batch, num(r.Warmup))
 	if r.DecayShape != "" {
 		s += fmt.Sprintf(", decay %s (%s)", orNone(r.Decay), r.DecayShape)
 	}
-	return s
+	return s + fmt.Sprintf(", validation %s of the data in at most %d windows", num(r.ValFraction), r.EvalWindows)
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -72,6 +76,10 @@ func recipeDiff(a, b Recipe, s, t string) (field, va, vb string) {
 		return "decay", num(a.Decay), num(b.Decay)
 	case wsd && a.DecayShape != b.DecayShape:
 		return "decay shape", a.DecayShape, b.DecayShape
+	case a.ValFraction != b.ValFraction:
+		return "validation fraction", num(a.ValFraction), num(b.ValFraction)
+	case a.EvalWindows != b.EvalWindows:
+		return "eval windows", strconv.Itoa(a.EvalWindows), strconv.Itoa(b.EvalWindows)
 	}
 	return "", "", ""
 }

@@ -11,15 +11,15 @@ import (
 
 func TestRecipeOf(t *testing.T) {
 	got := RecipeOf(trainer.Config{Optimizer: trainer.OptMuon, Steps: 100})
-	want := Recipe{Optimizer: "muon", LR: 8e-3, WeightDecay: 0.1, GradClip: 1, Batch: 16, Warmup: 0.02, Decay: 0.1, DecayShape: "linear"}
+	want := Recipe{Optimizer: "muon", LR: 8e-3, WeightDecay: 0.1, GradClip: 1, Batch: 16, Warmup: 0.02, Decay: 0.1, DecayShape: "linear", ValFraction: 0.1, EvalWindows: 64}
 	if got != want {
 		t.Errorf("RecipeOf(muon) = %+v, want %+v", got, want)
 	}
-	if s, want := got.String(), "muon, lr 0.008, weight decay 0.1, grad clip 1, batch 16, warmup 0.02, decay 0.1 (linear)"; s != want {
+	if s, want := got.String(), "muon, lr 0.008, weight decay 0.1, grad clip 1, batch 16, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 64 windows"; s != want {
 		t.Errorf("String() = %q, want %q", s, want)
 	}
-	cos := RecipeOf(trainer.Config{Schedule: trainer.ScheduleCosine, WeightDecay: -1, GradClip: -1, LR: 1e-3})
-	if s, want := cos.String(), "adamw, lr 0.001, weight decay none, grad clip none, batch 16, warmup 0.02"; s != want {
+	cos := RecipeOf(trainer.Config{Schedule: trainer.ScheduleCosine, WeightDecay: -1, GradClip: -1, LR: 1e-3, ValFraction: 0.05, EvalWindows: 512})
+	if s, want := cos.String(), "adamw, lr 0.001, weight decay none, grad clip none, batch 16, warmup 0.02, validation 0.05 of the data in at most 512 windows"; s != want {
 		t.Errorf("cosine String() = %q, want %q", s, want)
 	}
 }
@@ -78,6 +78,8 @@ func TestMergeRecipes(t *testing.T) {
 		{func(c *trainer.Config) { c.Warmup = 0.05 }, "different warmup (0.02 and 0.05)"},
 		{func(c *trainer.Config) { c.Decay = 0.2 }, "different decay (0.1 and 0.2)"},
 		{func(c *trainer.Config) { c.DecayShape = trainer.DecaySqrt }, "different decay shape (linear and 1-sqrt)"},
+		{func(c *trainer.Config) { c.ValFraction = 0.2 }, "different validation fraction (0.1 and 0.2)"},
+		{func(c *trainer.Config) { c.EvalWindows = 512 }, "different eval windows (64 and 512)"},
 	} {
 		_, err := Merge(fixed, recipeReport(t, "0-random", false, c.edit))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -93,7 +95,7 @@ func TestMergeRecipes(t *testing.T) {
 		t.Fatalf("run without a recipe: %v", err)
 	}
 	var table bytes.Buffer
-	if err := m.WriteTable(&table); err != nil || !strings.Contains(table.String(), "\nrecipe: adamw, lr 0.003, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear)\n") {
+	if err := m.WriteTable(&table); err != nil || !strings.Contains(table.String(), "\nrecipe: adamw, lr 0.003, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 64 windows\n") {
 		t.Errorf("table (%v) does not give the recipe:\n%s", err, table.String())
 	}
 	old.Runs[0].Recipe = nil

@@ -50,7 +50,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "workers per run (0: all cores)")
 	out := fs.String("out", "", "directory for compare.png, compare.txt, compare.md and compare.jsonl")
 	jsonOut := fs.Bool("json", false, "print one JSON object per run (JSON Lines) instead of the table")
-	replot := fs.String("replot", "", "train nothing: read a compare.jsonl (or several, comma-separated, joined into one comparison of one recipe: optimizer, lr, weight decay, clipping, batch, warmup and decay) and print its table (and with --out rewrite the chart and tables)")
+	replot := fs.String("replot", "", "train nothing: read a compare.jsonl (or several, comma-separated, joined into one comparison of one recipe: optimizer, lr, weight decay, clipping, batch, warmup, decay and validation set) and print its table (and with --out rewrite the chart and tables)")
 	noBaseline := fs.Bool("no-baseline", false, "allow --variants without \"fixed\", to split a comparison across processes or machines (join the parts with --replot A,B)")
 	title := fs.String("title", "", "chart title (default: depth and width)")
 	if err := parseFlags(fs, args); err != nil {

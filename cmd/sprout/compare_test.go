@@ -80,7 +80,7 @@ func TestCompareCommand(t *testing.T) {
 	}
 	table, _ := os.ReadFile(filepath.Join(out, "compare.txt"))
 	if !strings.HasPrefix(string(table), "run ") || !strings.Contains(string(table), "FLOPs ratio") || strings.Count(string(table), "\n") != 5 ||
-		!strings.HasSuffix(string(table), "\nrecipe: adamw, lr 0.002, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear)\n") {
+		!strings.HasSuffix(string(table), "\nrecipe: adamw, lr 0.002, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 4 windows\n") {
 		t.Errorf("compare.txt:\n%s", table)
 	}
 	if jl, _ := os.ReadFile(filepath.Join(out, "compare.jsonl")); string(jl) != stdout {
