@@ -106,7 +106,8 @@ func checkRecipes(runs []Run) error {
 	return nil
 }
 
-// recipe is the recipe the report's runs share, when any run knows it.
+// recipe is the recipe the report's runs share, when any run knows it: a
+// WSD run's if there is one, since only WSD runs have a decay to state.
 func (r *Report) recipe() (Recipe, bool) {
 	for _, run := range r.Runs {
 		if run.Recipe != nil && scheduleOf(run.Config) == trainer.ScheduleWSD {
