@@ -167,9 +167,9 @@ const (
 
 // open starts a call on a job fresh from the pool, with the caller inside.
 func (j *gemmJob) open() uint32 {
-	epoch := uint32(j.state.Load()>>32) + 1
-	j.state.Store(uint64(epoch)<<32 | 1)
-	return epoch
+	s := openState(j.state.Load())
+	j.state.Store(s)
+	return uint32(s >> 32)
 }
 
 // join lets a helper into the call of the given epoch; it fails once the
@@ -177,10 +177,12 @@ func (j *gemmJob) open() uint32 {
 func (j *gemmJob) join(epoch uint32) bool {
 	for {
 		s := j.state.Load()
-		if uint32(s>>32) != epoch || s&stateClosed != 0 {
+		next, ok := joinState(s, epoch)
+		if !ok {
 			return false
 		}
-		if j.state.CompareAndSwap(s, s+1) {
+		handoff(stepJoin)
+		if j.state.CompareAndSwap(s, next) {
 			return true
 		}
 	}
@@ -189,7 +191,7 @@ func (j *gemmJob) join(epoch uint32) bool {
 // leave takes a thread out of the call; the last one out of a closed call
 // drops the caller's slices and returns the job to the pool.
 func (j *gemmJob) leave() {
-	if s := j.state.Add(^uint64(0)); s&stateClosed != 0 && s&stateActive == 0 {
+	if lastOut(j.state.Add(^uint64(0))) {
 		j.args = gemmArgs{}
 		jobPool.Put(j)
 	}
@@ -197,14 +199,28 @@ func (j *gemmJob) leave() {
 
 // close shuts the call to helpers that have not joined, then leaves.
 func (j *gemmJob) close() {
-	for {
-		s := j.state.Load()
-		if j.state.CompareAndSwap(s, s|stateClosed) {
-			break
-		}
-	}
+	j.state.Or(stateClosed)
 	j.leave()
 }
+
+// The state word's transitions, shared with the model check in the tests
+// (TestJobStateModel).
+
+// openState is a new call's state: the next epoch, open, the caller inside.
+func openState(s uint64) uint64 { return (s>>32+1)<<32 | 1 }
+
+// joinState is s with one more thread inside, if s is the open call of the
+// given epoch.
+func joinState(s uint64, epoch uint32) (uint64, bool) {
+	if uint32(s>>32) != epoch || s&stateClosed != 0 {
+		return s, false
+	}
+	return s + 1, true
+}
+
+// lastOut reports whether s, the state just after a thread left, is a
+// closed call with nobody inside.
+func lastOut(s uint64) bool { return s&stateClosed != 0 && s&stateActive == 0 }
 
 // workPerThread is the least m*n*k worth handing to one more thread (about
 // 8 us of AVX2 work): waking a helper costs microseconds, so smaller
@@ -216,15 +232,7 @@ const workPerThread = 2 * 64 * 64 * 64
 func (j *gemmJob) run() {
 	g := &j.args
 	K := j.kern
-	// More threads than Ps would only take turns.
-	nth := min(Threads(), runtime.GOMAXPROCS(0))
-	if w := float64(g.m) * float64(g.n) * float64(g.k) / workPerThread; w < float64(nth) {
-		nth = max(1, int(w))
-	}
-	// No more threads than micro-tiles.
-	if tiles := ceilDiv(g.m, K.mr) * ceilDiv(g.n, K.nr); nth > tiles {
-		nth = tiles
-	}
+	nth := threadsFor(g.m, g.n, g.k, K)
 	j.nth = nth
 	j.prepare()
 	j.panelNext.Store(0)
@@ -236,7 +244,25 @@ func (j *gemmJob) run() {
 		postHelpers(j, nth, epoch)
 	}
 	j.work(0)
+	handoff(stepClose)
 	j.close()
+}
+
+// threadsFor is the number of threads an m x n x k product runs on.
+func threadsFor(m, n, k int, K *gemmKernel) int {
+	// More threads than Ps would only take turns.
+	nth := min(Threads(), runtime.GOMAXPROCS(0))
+	if w := float64(m) * float64(n) * float64(k) / workPerThread; w < float64(nth) {
+		nth = max(1, int(w))
+	}
+	// No more threads than micro-tiles.
+	if tiles := ceilDiv(m, K.mr) * ceilDiv(n, K.nr); nth > tiles {
+		nth = tiles
+	}
+	if nth > 1 && solo() {
+		nth = 1
+	}
+	return nth
 }
 
 // prepare sizes the pack buffers for this call.
@@ -366,16 +392,20 @@ func (j *gemmJob) done(ctr *atomic.Int64) {
 }
 
 // waitFor returns once ctr >= target: it spins briefly (other threads' work
-// usually ends within microseconds), then sleeps until done wakes it.
+// usually ends within microseconds; see spin), then sleeps until done wakes
+// it.
 func (j *gemmJob) waitFor(ctr *atomic.Int64, target int64) {
-	for i := 0; i < 64; i++ {
+	if spin(func() bool {
 		for s := 0; s < 64; s++ {
 			if ctr.Load() >= target {
-				return
+				return true
 			}
 		}
-		runtime.Gosched()
+		return false
+	}) {
+		return
 	}
+	t0 := clock()
 	j.mu.Lock()
 	j.sleepers.Add(1)
 	for ctr.Load() < target {
@@ -383,6 +413,9 @@ func (j *gemmJob) waitFor(ctr *atomic.Int64, target int64) {
 	}
 	j.sleepers.Add(-1)
 	j.mu.Unlock()
+	if clock()-t0 > lateWake {
+		crowded()
+	}
 }
 
 // task computes rows [ri*mb, +mb) x columns [jc + ci*nb, +nb) of C for the

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Threads for Sgemm. Helpers are long-lived goroutines: a call hands one
@@ -34,35 +35,42 @@ func Threads() int {
 }
 
 type helperTask struct {
-	job   *gemmJob
-	tid   int
-	epoch uint32
+	job    *gemmJob
+	tid    int
+	epoch  uint32
+	posted time.Duration // clock() when posted
 }
 
-// A helper is a goroutine with a one-task mailbox. After each task it polls
-// the mailbox for a while (products come in bursts, and a helper that is
-// still awake joins the next call at once instead of after a wake-up that
-// costs as much as a small product), then sleeps. Callers give tasks to
-// polling helpers first, then to sleeping ones (waking them), then queue
+// A helper is a goroutine whose mailbox is a channel with room for one
+// task. The channel is the whole hand-off: a caller posts with a send that
+// never blocks, and a helper takes a task only by receiving it, so a helper
+// never wakes without a task in hand and no two callers can fill one
+// mailbox. (An earlier design signalled a separate wake-up after filling the
+// mailbox; a caller descheduled between the two could wake a helper that had
+// already run the task, which then read an empty mailbox.)
+//
+// After each task a helper polls its mailbox for a short while (products
+// come in bursts, and a helper that is still awake joins the next call at
+// once instead of after a wake-up that costs as much as a small product),
+// then sleeps in the receive. idle and sleeping are hints for callers, who
+// give tasks to polling helpers first, then to sleeping ones, then queue
 // them behind busy ones: a helper finishing the previous call of the same
-// caller is usually free within microseconds.
+// caller is usually free within microseconds. A queued task whose call has
+// ended by the time the helper takes it fails to join (see gemmJob.join).
 type helper struct {
-	box      atomic.Int32 // boxEmpty, boxWriting or boxFull
-	task     helperTask   // written by the caller that moved box to boxWriting
-	idle     atomic.Bool  // polling or sleeping; a hint for callers
+	tasks    chan helperTask // capacity 1
+	idle     atomic.Bool     // polling or sleeping
 	sleeping atomic.Bool
-	wake     chan struct{} // one send per sleep
 }
 
+// A helper polls for at most helperSpin after a task, and stops at once when
+// one yield took longer than spinDescheduled: then other goroutines needed
+// its P, or the OS gave its core to another process, and spinning on would
+// only take time from them.
 const (
-	boxEmpty = iota
-	boxWriting
-	boxFull
+	helperSpin      = 50 * time.Microsecond
+	spinDescheduled = 20 * time.Microsecond
 )
-
-// helperPolls is how many times an idle helper polls its mailbox (yielding
-// in between, some tens of microseconds in all) before it sleeps.
-const helperPolls = 256
 
 var (
 	helperMu   sync.Mutex
@@ -83,7 +91,7 @@ func helpers(n int) []*helper {
 	if len(hs) < n {
 		hs = append(hs[:len(hs):len(hs)], make([]*helper, 0, n-len(hs))...)
 		for len(hs) < n {
-			h := &helper{wake: make(chan struct{}, 1)}
+			h := &helper{tasks: make(chan helperTask, 1)}
 			go h.loop()
 			hs = append(hs, h)
 		}
@@ -95,23 +103,12 @@ func helpers(n int) []*helper {
 func (h *helper) loop() {
 	for {
 		h.idle.Store(true)
-		got := false
-		for i := 0; i < helperPolls && !got; i++ {
-			runtime.Gosched()
-			got = h.box.Load() == boxFull
-		}
-		if !got {
-			h.sleeping.Store(true)
-			// A task that came before the flag was seen wakes nobody: take
-			// it, unless its caller has already claimed the wake-up.
-			if !(h.box.Load() == boxFull && h.sleeping.CompareAndSwap(true, false)) {
-				<-h.wake
-			}
-		}
-		t := h.task
-		h.task = helperTask{}
+		t := h.next()
 		h.idle.Store(false)
-		h.box.Store(boxEmpty)
+		handoff(stepReceived)
+		if clock()-t.posted > lateWake {
+			crowded()
+		}
 		if t.job.join(t.epoch) {
 			t.job.work(t.tid)
 			t.job.leave()
@@ -119,8 +116,48 @@ func (h *helper) loop() {
 	}
 }
 
+// next returns the helper's next task: polled for while spinning pays, then
+// waited for asleep.
+func (h *helper) next() helperTask {
+	var t helperTask
+	if spin(func() bool {
+		select {
+		case t = <-h.tasks:
+			return true
+		default:
+			return false
+		}
+	}) {
+		return t
+	}
+	h.sleeping.Store(true)
+	handoff(stepSleep)
+	t = <-h.tasks
+	h.sleeping.Store(false)
+	return t
+}
+
+// spin calls ready, yielding in between, until it reports true (spin then
+// does too) or until spinning stops paying: after helperSpin, or sooner
+// when a yield shows that the core is wanted elsewhere.
+func spin(ready func() bool) bool {
+	start := time.Now()
+	last := start
+	for {
+		if ready() {
+			return true
+		}
+		runtime.Gosched()
+		now := time.Now()
+		if now.Sub(start) > helperSpin || now.Sub(last) > spinDescheduled {
+			return false
+		}
+		last = now
+	}
+}
+
 // postHelpers offers threads 1..nth-1 of job j's call to the helpers (see
-// helper for the order). Threads no mailbox is free for never join: the
+// helper for the order). Threads no mailbox has room for never join: the
 // call runs on fewer threads.
 func postHelpers(j *gemmJob, nth int, epoch uint32) {
 	hs := helpers(nth - 1)
@@ -134,15 +171,36 @@ func postHelpers(j *gemmJob, nth int, epoch uint32) {
 			case pass == 0 && (!idle || sleeping), pass == 1 && !sleeping:
 				continue
 			}
-			if !h.box.CompareAndSwap(boxEmpty, boxWriting) {
-				continue
+			handoff(stepPost)
+			select {
+			case h.tasks <- helperTask{j, tid, epoch, clock()}:
+				tid++
+				handoff(stepPosted)
+			default:
 			}
-			h.task = helperTask{j, tid, epoch}
-			h.box.Store(boxFull)
-			if h.sleeping.CompareAndSwap(true, false) {
-				h.wake <- struct{}{}
-			}
-			tid++
 		}
+	}
+}
+
+// handoffStep names the points of the hand-off where a test may delay the
+// goroutine that reaches them (see handoffHook).
+type handoffStep int
+
+const (
+	stepPost     handoffStep = iota // caller, before posting a task
+	stepPosted                      // caller, after posting, before the next
+	stepSleep                       // helper, about to sleep in the receive
+	stepReceived                    // helper, holding a task, before joining
+	stepJoin                        // helper, inside join, before its CAS
+	stepClose                       // caller, done with its share, before closing
+	numHandoffSteps
+)
+
+// handoffHook, set only by tests, is called at every handoffStep.
+var handoffHook atomic.Pointer[func(handoffStep)]
+
+func handoff(s handoffStep) {
+	if f := handoffHook.Load(); f != nil {
+		(*f)(s)
 	}
 }

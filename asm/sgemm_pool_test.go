@@ -1,0 +1,172 @@
+package asm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestMain keeps the one-thread fallback off, so that tests of split calls
+// split however busy the machine running them is (CI runs packages side by
+// side); TestCrowdedFallback switches it on.
+func TestMain(m *testing.M) {
+	noFallback.Store(true)
+	os.Exit(m.Run())
+}
+
+// TestPoolContention delays every step of the hand-off between callers and
+// helpers in turn (the caller descheduled between posting a task and waking
+// its helper, a helper between deciding to sleep and sleeping, and so on),
+// with several goroutines calling Sgemm at once, and checks every result
+// against the same call made on one thread. A scheduler only opens these
+// windows for nanoseconds; the delays hold them open for up to 200 us.
+func TestPoolContention(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer SetThreads(0)
+	rng := rand.New(rand.NewPCG(27, 27))
+	const callers = 4
+	cases := make([]*gemmCase, callers)
+	want := make([][]float32, callers)
+	SetThreads(1)
+	for i := range cases {
+		tr := transposes[i%4]
+		// Large enough for 3-4 threads (m*n*k >= 3*workPerThread).
+		cases[i] = newCase(rng, tr[0], tr[1], 96+8*i, 120-8*i, 200, 1, 0.5, 1, false)
+		c := cases[i].c.clone()
+		Sgemm(tr[0], tr[1], cases[i].m, cases[i].n, cases[i].k, 1, cases[i].a.data, cases[i].a.ld, cases[i].b.data, cases[i].b.ld, 0.5, c.data, c.ld)
+		want[i] = c.data
+	}
+	SetThreads(0)
+	calls := 150
+	if testing.Short() || sgemmRaceBuild || runtime.GOARCH != "amd64" {
+		calls = 40
+	}
+	// One step delayed at a time, then all of them at random.
+	for step := handoffStep(0); step <= numHandoffSteps; step++ {
+		t.Run(step.String(), func(t *testing.T) {
+			var mu sync.Mutex
+			drng := rand.New(rand.NewPCG(uint64(step), 1))
+			hook := func(s handoffStep) {
+				if s != step && step != numHandoffSteps {
+					return
+				}
+				mu.Lock()
+				d := time.Duration(drng.IntN(200)) * time.Microsecond
+				mu.Unlock()
+				time.Sleep(d)
+			}
+			handoffHook.Store(&hook)
+			defer handoffHook.Store(nil)
+			var wg sync.WaitGroup
+			errs := make([]error, callers)
+			for i := range cases {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					tc := cases[i]
+					for rep := 0; rep < calls; rep++ {
+						c := tc.c.clone()
+						Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, tc.a.data, tc.a.ld, tc.b.data, tc.b.ld, 0.5, c.data, c.ld)
+						if !sameBits(c.data, want[i]) {
+							errs[i] = fmt.Errorf("%v: call %d differs from the call made on one thread", tc, rep)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+func (s handoffStep) String() string {
+	return [...]string{"post", "posted", "sleep", "received", "join", "close", "all"}[s]
+}
+
+// TestCrowdedFallback checks that a helper arriving late sends calls to one
+// thread, that the fallback doubles while reports go on, ends, and shrinks
+// back once helpers arrive in time again.
+func TestCrowdedFallback(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer SetThreads(0)
+	SetThreads(2)
+	noFallback.Store(false)
+	defer noFallback.Store(true)
+	reset := func() { soloUntil.Store(0); soloFor.Store(0) }
+	reset()
+	K := activeKernel()
+	const big = 512
+	if n := threadsFor(big, big, big, K); n != 2 {
+		t.Fatalf("threadsFor(%d^3) = %d before any crowding, want 2", big, n)
+	}
+	// A helper held up between receiving its task and joining, as the OS
+	// holds up a thread that has no core. It reports after it wakes, maybe
+	// after the call has ended, so keep calling until it has.
+	hook := func(s handoffStep) {
+		if s == stepReceived {
+			time.Sleep(2 * lateWake)
+		}
+	}
+	handoffHook.Store(&hook)
+	rng := rand.New(rand.NewPCG(3, 4))
+	tc := newCase(rng, false, false, big, big, 64, 1, 0, 0, false)
+	deadline := time.Now().Add(10 * time.Second)
+	fell := false
+	for !fell && time.Now().Before(deadline) {
+		tc.run()
+		time.Sleep(time.Millisecond)
+		fell = solo()
+	}
+	handoffHook.Store(nil)
+	if !fell {
+		t.Fatal("no fallback to one thread after late helpers")
+	}
+	if err := tc.check(); err != nil {
+		t.Error(err)
+	}
+
+	// From here on the reports are made by hand, so the timing is the test's.
+	reset()
+	crowded()
+	if n := threadsFor(big, big, big, K); n != 1 {
+		t.Errorf("threadsFor = %d during a fallback, want 1", n)
+	}
+	before := soloCalls.Load()
+	tc.run()
+	if soloCalls.Load() == before {
+		t.Errorf("a call during the fallback was not counted as kept on one thread")
+	}
+	crowded()
+	if got := time.Duration(soloFor.Load()); got != 4*soloMin {
+		t.Errorf("next fallback %v after two reports, want %v", got, 4*soloMin)
+	}
+	for range 20 {
+		crowded()
+	}
+	if got := time.Duration(soloFor.Load()); got != soloMax {
+		t.Errorf("next fallback %v after many reports, want the cap %v", got, soloMax)
+	}
+	// Past the fallback, calls split again; past one more fallback's
+	// length without a report, the fallback is back to its shortest.
+	soloUntil.Store(int64(clock() - time.Duration(soloFor.Load()) - time.Millisecond))
+	if n := threadsFor(big, big, big, K); n != 2 {
+		t.Errorf("threadsFor = %d after the fallback, want 2", n)
+	}
+	if soloFor.Load() != 0 || soloUntil.Load() != 0 {
+		t.Errorf("fallback not reset after a quiet period: for %v, until %v", soloFor.Load(), soloUntil.Load())
+	}
+	noFallback.Store(true)
+	crowded()
+	if solo() {
+		t.Errorf("solo with the fallback switched off")
+	}
+}
