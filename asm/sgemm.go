@@ -18,10 +18,29 @@ import (
 // short) panic with a message naming the problem, as gonum's BLAS does; no
 // kernel ever touches memory outside the slices.
 //
-// Large problems run on up to Threads() goroutines. The result is
-// bit-identical whatever the thread count: every element of C is summed in
-// the same order. Sgemm may be called from several goroutines at once.
+// Large problems run on up to Threads() goroutines (see Bound for a bound
+// of the caller's own). The result is bit-identical whatever the thread
+// count: every element of C is summed in the same order. Sgemm may be
+// called from several goroutines at once.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Bound(0).Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// A Bound is a thread bound for Sgemm that belongs to its caller rather
+// than to the process: two training runs in one program each keep their
+// own. Bound(0), or any value below 1, follows SetThreads.
+type Bound int
+
+// Threads is the bound: b itself, or Threads() when b < 1.
+func (b Bound) Threads() int {
+	if b > 0 {
+		return int(b)
+	}
+	return Threads()
+}
+
+// Sgemm is the package's Sgemm on up to b.Threads() goroutines.
+func (bd Bound) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if err := checkSgemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc); err != nil {
 		panic(err)
 	}
@@ -36,7 +55,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	j.args = gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	j.kern = activeKernel()
-	j.run()
+	j.run(bd.Threads())
 }
 
 // checkSgemm validates Sgemm's arguments the way gonum's blas/gonum does.
@@ -229,10 +248,10 @@ const workPerThread = 2 * 64 * 64 * 64
 
 // run computes the call on the caller and, when it is large enough, on
 // helpers from the worker pool.
-func (j *gemmJob) run() {
+func (j *gemmJob) run(bound int) {
 	g := &j.args
 	K := j.kern
-	nth := threadsFor(g.m, g.n, g.k, K)
+	nth := threadsFor(bound, g.m, g.n, g.k, K)
 	j.nth = nth
 	j.prepare()
 	j.panelNext.Store(0)
@@ -248,10 +267,11 @@ func (j *gemmJob) run() {
 	j.close()
 }
 
-// threadsFor is the number of threads an m x n x k product runs on.
-func threadsFor(m, n, k int, K *gemmKernel) int {
+// threadsFor is the number of threads, at most bound, an m x n x k product
+// runs on.
+func threadsFor(bound, m, n, k int, K *gemmKernel) int {
 	// More threads than Ps would only take turns.
-	nth := min(Threads(), runtime.GOMAXPROCS(0))
+	nth := min(bound, runtime.GOMAXPROCS(0))
 	if w := float64(m) * float64(n) * float64(k) / workPerThread; w < float64(nth) {
 		nth = max(1, int(w))
 	}

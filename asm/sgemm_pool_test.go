@@ -105,7 +105,7 @@ func TestCrowdedFallback(t *testing.T) {
 	reset()
 	K := activeKernel()
 	const big = 512
-	if n := threadsFor(big, big, big, K); n != 2 {
+	if n := threadsFor(Threads(), big, big, big, K); n != 2 {
 		t.Fatalf("threadsFor(%d^3) = %d before any crowding, want 2", big, n)
 	}
 	// A helper held up between receiving its task and joining, as the OS
@@ -137,7 +137,7 @@ func TestCrowdedFallback(t *testing.T) {
 	// From here on the reports are made by hand, so the timing is the test's.
 	reset()
 	crowded()
-	if n := threadsFor(big, big, big, K); n != 1 {
+	if n := threadsFor(Threads(), big, big, big, K); n != 1 {
 		t.Errorf("threadsFor = %d during a fallback, want 1", n)
 	}
 	before := soloCalls.Load()
@@ -158,7 +158,7 @@ func TestCrowdedFallback(t *testing.T) {
 	// Past the fallback, calls split again; past one more fallback's
 	// length without a report, the fallback is back to its shortest.
 	soloUntil.Store(int64(clock() - time.Duration(soloFor.Load()) - time.Millisecond))
-	if n := threadsFor(big, big, big, K); n != 2 {
+	if n := threadsFor(Threads(), big, big, big, K); n != 2 {
 		t.Errorf("threadsFor = %d after the fallback, want 2", n)
 	}
 	if soloFor.Load() != 0 || soloUntil.Load() != 0 {
@@ -168,5 +168,42 @@ func TestCrowdedFallback(t *testing.T) {
 	crowded()
 	if solo() {
 		t.Errorf("solo with the fallback switched off")
+	}
+}
+
+// TestBound checks that a caller's own bound overrides the process-wide one,
+// both ways, with results bit-identical to an unbounded call.
+func TestBound(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer SetThreads(0)
+	SetThreads(3)
+	for _, c := range []struct {
+		b    Bound
+		want int
+	}{{0, 3}, {-2, 3}, {1, 1}, {4, 4}} {
+		if got := c.b.Threads(); got != c.want {
+			t.Errorf("Bound(%d).Threads() = %d with SetThreads(3), want %d", c.b, got, c.want)
+		}
+	}
+	K := activeKernel()
+	if n := threadsFor(Bound(1).Threads(), 512, 512, 512, K); n != 1 {
+		t.Errorf("a bound of 1 gives %d threads", n)
+	}
+	if n := threadsFor(Bound(4).Threads(), 512, 512, 512, K); n != 4 {
+		t.Errorf("a bound of 4 under SetThreads(3) gives %d threads", n)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	tc := newCase(rng, true, false, 200, 170, 150, 1, 0.5, 3, false)
+	want := tc.c.clone()
+	Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, tc.a.data, tc.a.ld, tc.b.data, tc.b.ld, 0.5, want.data, want.ld)
+	for _, b := range []Bound{1, 2, 4} {
+		c := tc.c.clone()
+		b.Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, tc.a.data, tc.a.ld, tc.b.data, tc.b.ld, 0.5, c.data, c.ld)
+		if !sameBits(c.data, want.data) {
+			t.Errorf("Bound(%d).Sgemm differs from Sgemm", b)
+		}
+	}
+	if Threads() != 3 {
+		t.Errorf("a bounded call changed the process-wide bound to %d", Threads())
 	}
 }

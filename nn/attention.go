@@ -37,6 +37,7 @@ func (t *Tape) Attention(qkv V, B, T, H int, scale float32) V {
 	s := t.act.get(min(attnTile, T) * T)
 	x := t.vals[qkv].data
 	l := attnLayout{q: x, k: x[D:], v: x[2*D:], ldq: 3 * D, ldk: 3 * D, ldv: 3 * D, B: B, T: T, H: H, KVH: H, hd: D / H}
+	l.gemm = t.gemm
 	attentionForward(t.vals[out].data, lse, s, &l, scale)
 	t.push(op{kind: opAttention, out: out, a: qkv, b: -1, c: -1, d: -1, n0: B, n1: T, n2: H, f0: scale, s0: lse})
 	return out
@@ -58,6 +59,7 @@ func (t *Tape) AttentionGQA(q, k, v V, B, T, H, KVH int, scale float32) V {
 	lse := t.act.get(B * H * T)
 	s := t.act.get(min(attnTile, T) * T)
 	l := attnLayout{q: t.vals[q].data, k: t.vals[k].data, v: t.vals[v].data, ldq: D, ldk: KD, ldv: KD, B: B, T: T, H: H, KVH: KVH, hd: D / H}
+	l.gemm = t.gemm
 	attentionForward(t.vals[out].data, lse, s, &l, scale)
 	t.push(op{kind: opAttention, out: out, a: q, b: k, c: v, n0: B, n1: T, n2: H, n3: KVH, f0: scale, s0: lse})
 	return out
@@ -71,6 +73,7 @@ type attnLayout struct {
 	ldq, ldk, ldv int
 	B, T, H, KVH  int
 	hd            int
+	gemm          asm.Bound
 }
 
 // attentionForward writes the attention output y ((B*T) x H*hd) and each
@@ -90,13 +93,13 @@ func attentionForward(y, lse, s []float32, l *attnLayout, scale float32) {
 				r1 := min(r0+attnTile, T)
 				rows, n := r1-r0, r1
 				S := s[:rows*n]
-				asm.Sgemm(false, true, rows, n, hd, scale, q[r0*l.ldq:], l.ldq, k, l.ldk, 0, S, n)
+				l.gemm.Sgemm(false, true, rows, n, hd, scale, q[r0*l.ldq:], l.ldq, k, l.ldk, 0, S, n)
 				for i := 0; i < rows; i++ {
 					p := r0 + i
 					row := S[i*n : (i+1)*n]
 					ls[p] = softmaxCausalRow(row, p+1)
 				}
-				asm.Sgemm(false, false, rows, hd, n, 1, S, n, v, l.ldv, 0, o[r0*D:], D)
+				l.gemm.Sgemm(false, false, rows, hd, n, 1, S, n, v, l.ldv, 0, o[r0*D:], D)
 			}
 		}
 	}
@@ -146,6 +149,7 @@ func (t *Tape) attentionBackward(o *op) {
 		// trained projections)
 		dl.q, dl.k, dl.v = t.gradZeroed(o.a), t.gradZeroed(o.b), t.gradZeroed(o.c)
 	}
+	l.gemm = t.gemm
 	attentionBackward(&l, &dl, vo.data, vo.grad, o.s0, scale, &t.pool)
 }
 
@@ -171,7 +175,7 @@ func attentionBackward(l, dl *attnLayout, y, dy, lse []float32, scale float32, p
 				rows, n := r1-r0, r1
 				S, G := P[:rows*n], dP[:rows*n]
 				// P = softmax(scale Q K^T), recomputed from the saved lse.
-				asm.Sgemm(false, true, rows, n, hd, scale, q[r0*l.ldq:], l.ldq, k, l.ldk, 0, S, n)
+				l.gemm.Sgemm(false, true, rows, n, hd, scale, q[r0*l.ldq:], l.ldq, k, l.ldk, 0, S, n)
 				for i := 0; i < rows; i++ {
 					p := r0 + i
 					row := S[i*n : (i+1)*n]
@@ -182,9 +186,9 @@ func attentionBackward(l, dl *attnLayout, y, dy, lse []float32, scale float32, p
 					dvec[i] = asm.Dot(dyo[p*D:p*D+hd], yo[p*D:p*D+hd])
 				}
 				// dV[0:n] += P^T dO_tile
-				asm.Sgemm(true, false, n, hd, rows, 1, S, n, dyo[r0*D:], D, 1, dv, l.ldv)
+				l.gemm.Sgemm(true, false, n, hd, rows, 1, S, n, dyo[r0*D:], D, 1, dv, l.ldv)
 				// dP = dO_tile V^T
-				asm.Sgemm(false, true, rows, n, hd, 1, dyo[r0*D:], D, v, l.ldv, 0, G, n)
+				l.gemm.Sgemm(false, true, rows, n, hd, 1, dyo[r0*D:], D, v, l.ldv, 0, G, n)
 				// dS = P * (dP - D_i) (zero where masked, since P is); the
 				// score scale goes into the GEMMs' alpha.
 				for i := 0; i < rows; i++ {
@@ -198,8 +202,8 @@ func attentionBackward(l, dl *attnLayout, y, dy, lse []float32, scale float32, p
 					clear(gr[v:])
 				}
 				// dQ_tile += scale dS K,  dK[0:n] += scale dS^T Q_tile
-				asm.Sgemm(false, false, rows, hd, n, scale, G, n, k, l.ldk, 1, dq[r0*l.ldq:], l.ldq)
-				asm.Sgemm(true, false, n, hd, rows, scale, G, n, q[r0*l.ldq:], l.ldq, 1, dk, l.ldk)
+				l.gemm.Sgemm(false, false, rows, hd, n, scale, G, n, k, l.ldk, 1, dq[r0*l.ldq:], l.ldq)
+				l.gemm.Sgemm(true, false, n, hd, rows, scale, G, n, q[r0*l.ldq:], l.ldq, 1, dk, l.ldk)
 			}
 		}
 	}

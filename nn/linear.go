@@ -48,7 +48,7 @@ func (t *Tape) Linear(x, w, bias, resid V) V {
 	default:
 		beta = 0
 	}
-	asm.Sgemm(false, false, N, outC, in, 1, vx.data, in, t.vals[w].data, outC, beta, y, outC)
+	t.gemm.Sgemm(false, false, N, outC, in, 1, vx.data, in, t.vals[w].data, outC, beta, y, outC)
 	t.push(op{kind: opLinear, out: out, a: x, b: w, c: bias, d: resid})
 	return out
 }
@@ -69,11 +69,11 @@ func (t *Tape) linearBackward(o *op) {
 	}
 	if vw.needGrad { // dW += x^T g
 		dW, acc := t.gradDst(o.b)
-		asm.Sgemm(true, false, in, outC, N, 1, vx.data, in, g, outC, b2f(acc), dW, outC)
+		t.gemm.Sgemm(true, false, in, outC, N, 1, vx.data, in, g, outC, b2f(acc), dW, outC)
 	}
 	if vx.needGrad { // dx = g W^T
 		dx, acc := t.gradDst(o.a)
-		asm.Sgemm(false, true, N, in, outC, 1, g, outC, vw.data, outC, b2f(acc), dx, in)
+		t.gemm.Sgemm(false, true, N, in, outC, 1, g, outC, vw.data, outC, b2f(acc), dx, in)
 	}
 	if t.needs(o.d) {
 		t.passGrad(o.d, o.out)

@@ -2,8 +2,6 @@ package nn
 
 import (
 	"fmt"
-
-	"github.com/sproutml/sprout/asm"
 )
 
 // MatMul returns alpha * op(a) x op(b), where op transposes its argument when
@@ -22,7 +20,7 @@ func (t *Tape) MatMul(a, b V, transA, transB bool, alpha float32) V {
 		panic(fmt.Sprintf("nn: MatMul inner dimensions differ: op(a) %dx%d, op(b) %dx%d", m, k, kb, n))
 	}
 	out := t.newValue(m, n, va.needGrad || vb.needGrad)
-	asm.Sgemm(transA, transB, m, n, k, alpha, va.data, va.cols, vb.data, vb.cols, 0, t.vals[out].data, n)
+	t.gemm.Sgemm(transA, transB, m, n, k, alpha, va.data, va.cols, vb.data, vb.cols, 0, t.vals[out].data, n)
 	t.push(op{kind: opMatMul, out: out, a: a, b: b, n0: b2i(transA), n1: b2i(transB), f0: alpha})
 	return out
 }
@@ -40,18 +38,18 @@ func (t *Tape) matMulBackward(o *op) {
 		dA, acc := t.gradDst(o.a)
 		beta := b2f(acc)
 		if !transA { // dA (m x k) = dC op(B)^T
-			asm.Sgemm(false, !transB, m, k, n, alpha, dC, n, vb.data, vb.cols, beta, dA, k)
+			t.gemm.Sgemm(false, !transB, m, k, n, alpha, dC, n, vb.data, vb.cols, beta, dA, k)
 		} else { // dA (k x m) = op(B) dC^T
-			asm.Sgemm(transB, true, k, m, n, alpha, vb.data, vb.cols, dC, n, beta, dA, m)
+			t.gemm.Sgemm(transB, true, k, m, n, alpha, vb.data, vb.cols, dC, n, beta, dA, m)
 		}
 	}
 	if vb.needGrad {
 		dB, acc := t.gradDst(o.b)
 		beta := b2f(acc)
 		if !transB { // dB (k x n) = op(A)^T dC
-			asm.Sgemm(!transA, false, k, n, m, alpha, va.data, va.cols, dC, n, beta, dB, n)
+			t.gemm.Sgemm(!transA, false, k, n, m, alpha, va.data, va.cols, dC, n, beta, dB, n)
 		} else { // dB (n x k) = dC^T op(A)
-			asm.Sgemm(true, transA, n, k, m, alpha, dC, n, va.data, va.cols, beta, dB, k)
+			t.gemm.Sgemm(true, transA, n, k, m, alpha, dC, n, va.data, va.cols, beta, dB, k)
 		}
 	}
 }

@@ -374,11 +374,11 @@ func (t *Tape) expertsJob(ints []int32, saved []float32, E, k, d, F int, base V)
 	return j
 }
 
-// run calls f(j, e) for every expert e, on up to asm.Threads() goroutines
+// run calls f(j, e) for every expert e, on up to the tape's GEMM threads
 // when that is more than one. Each call writes only its own expert's rows
 // and parameter gradients, and no call's result depends on the others.
 func (j *expertsJob) run(E int, f func(*expertsJob, int)) {
-	w := min(asm.Threads(), E)
+	w := min(j.t.gemm.Threads(), E)
 	if w <= 1 {
 		for e := 0; e < E; e++ {
 			f(j, e)
@@ -413,10 +413,10 @@ func (j *expertsJob) forward(e int) {
 	t := j.t
 	wg, wu, wd := t.vals[j.base+V(3*e)].data, t.vals[j.base+V(3*e+1)].data, t.vals[j.base+V(3*e+2)].data
 	Xe, Ge, Ue, Ae := j.X[r0*d:r1*d], j.G[r0*F:r1*F], j.U[r0*F:r1*F], j.A[r0*F:r1*F]
-	asm.Sgemm(false, false, n, F, d, 1, Xe, d, wg, F, 0, Ge, F)
-	asm.Sgemm(false, false, n, F, d, 1, Xe, d, wu, F, 0, Ue, F)
+	j.t.gemm.Sgemm(false, false, n, F, d, 1, Xe, d, wg, F, 0, Ge, F)
+	j.t.gemm.Sgemm(false, false, n, F, d, 1, Xe, d, wu, F, 0, Ue, F)
 	swigluForward(Ae, Ge, Ue)
-	asm.Sgemm(false, false, n, d, F, 1, Ae, F, wd, d, 0, j.Y[r0*d:r1*d], d)
+	j.t.gemm.Sgemm(false, false, n, d, F, 1, Ae, F, wd, d, 0, j.Y[r0*d:r1*d], d)
 }
 
 // backward accumulates expert e's weight gradients from dY (its rows hold
@@ -435,22 +435,22 @@ func (j *expertsJob) backward(e int) {
 	swigluForward(Ae, Ge, Ue)
 	if t.needs(pd) { // dWd += A^T dY
 		dW, acc := t.gradDst(pd)
-		asm.Sgemm(true, false, F, d, n, 1, Ae, F, dYe, d, b2f(acc), dW, d)
+		j.t.gemm.Sgemm(true, false, F, d, n, 1, Ae, F, dYe, d, b2f(acc), dW, d)
 	}
 	// dA = dY Wd^T, then through silu(G) * U
-	asm.Sgemm(false, true, n, F, d, 1, dYe, d, wd, d, 0, Ae, F)
+	j.t.gemm.Sgemm(false, true, n, F, d, 1, dYe, d, wd, d, 0, Ae, F)
 	swigluGrads(dGe, dUe, Ae, Ge, Ue, false, false)
 	if t.needs(pg) {
 		dW, acc := t.gradDst(pg)
-		asm.Sgemm(true, false, d, F, n, 1, Xe, d, dGe, F, b2f(acc), dW, F)
+		j.t.gemm.Sgemm(true, false, d, F, n, 1, Xe, d, dGe, F, b2f(acc), dW, F)
 	}
 	if t.needs(pu) {
 		dW, acc := t.gradDst(pu)
-		asm.Sgemm(true, false, d, F, n, 1, Xe, d, dUe, F, b2f(acc), dW, F)
+		j.t.gemm.Sgemm(true, false, d, F, n, 1, Xe, d, dUe, F, b2f(acc), dW, F)
 	}
 	if j.needX { // dX = dG Wg^T + dU Wu^T, over dY's rows
-		asm.Sgemm(false, true, n, d, F, 1, dGe, F, wg, F, 0, dYe, d)
-		asm.Sgemm(false, true, n, d, F, 1, dUe, F, wu, F, 1, dYe, d)
+		j.t.gemm.Sgemm(false, true, n, d, F, 1, dGe, F, wg, F, 0, dYe, d)
+		j.t.gemm.Sgemm(false, true, n, d, F, 1, dUe, F, wu, F, 1, dYe, d)
 	}
 }
 

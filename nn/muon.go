@@ -77,7 +77,7 @@ func (c MuonConfig) withDefaults() MuonConfig {
 // Every other tensor gets AdamW or normalised SGD, per NonMatrix.
 //
 // The matrices are independent, so a step runs them side by side on
-// GOMAXPROCS/asm.Threads() lanes (the trainer runs two or more workers with
+// GOMAXPROCS/(GEMM threads) lanes (the trainer runs two or more workers with
 // single-threaded GEMMs, so every core gets matrices of its own); results
 // are bit-identical for any number of lanes and GEMM threads.
 type Muon struct {
@@ -95,6 +95,7 @@ type Muon struct {
 	next  atomic.Int64 // index of the next job to take
 	wg    sync.WaitGroup
 	lr    float32
+	gemm  asm.Bound // see SetGemmThreads
 }
 
 // muonJob is one hidden matrix of a step.
@@ -124,6 +125,11 @@ func NewMuon(cfg MuonConfig) (*Muon, error) {
 	}
 	return &Muon{cfg: cfg}, nil
 }
+
+// SetGemmThreads bounds the threads of each GEMM of the Newton-Schulz
+// iterations (n < 1: asm's process-wide bound, the default); the lanes that
+// run matrices side by side follow it.
+func (o *Muon) SetGemmThreads(n int) { o.gemm = asm.Bound(n) }
 
 func (o *Muon) Name() string   { return "muon" }
 func (o *Muon) Steps() int     { return o.steps }
@@ -205,12 +211,12 @@ func (o *Muon) Step(params []*Param, lr float32) {
 }
 
 // matrices updates the step's hidden matrices (o.jobs) on
-// GOMAXPROCS/asm.Threads() lanes: with single-threaded GEMMs (the trainer's
+// GOMAXPROCS/(GEMM threads) lanes: with single-threaded GEMMs (the trainer's
 // setting for two or more workers) the matrices run side by side, which
 // beats splitting each small product across threads; with GEMMs on every
 // core one lane runs them in turn.
 func (o *Muon) matrices(lr float32) {
-	nl := min(len(o.jobs), max(1, runtime.GOMAXPROCS(0)/asm.Threads()))
+	nl := min(len(o.jobs), max(1, runtime.GOMAXPROCS(0)/o.gemm.Threads()))
 	if nl == 0 {
 		return
 	}
@@ -252,6 +258,7 @@ func (o *Muon) update(j *muonJob, l *muonLane) {
 	u := l.upd
 	o.momentum(j.buf, p.Grad, u)
 	rows, cols := p.Shape[0], p.Shape[1]
+	l.work.gemm = o.gemm
 	newtonSchulz(u, u, rows, cols, o.cfg.NSSteps, &l.work)
 	s := lr * o.shapeScale(rows, cols)
 	decay := 1 - lr*o.cfg.WeightDecay

@@ -19,6 +19,7 @@ const (
 // nsWork holds the scratch of newtonSchulz, grown on demand and reused.
 type nsWork struct {
 	x, xn, a, b []float32
+	gemm        asm.Bound
 }
 
 func grow(b []float32, n int) []float32 {
@@ -63,9 +64,9 @@ func newtonSchulz(out, g []float32, rows, cols, steps int, w *nsWork) {
 	}
 	for s := 0; s < steps; s++ {
 		if tall { // A = X^T X (r x r)
-			asm.Sgemm(true, false, r, r, rows, 1, x, cols, x, cols, 0, A, r)
+			w.gemm.Sgemm(true, false, r, r, rows, 1, x, cols, x, cols, 0, A, r)
 		} else { // A = X X^T
-			asm.Sgemm(false, true, r, r, cols, 1, x, cols, x, cols, 0, A, r)
+			w.gemm.Sgemm(false, true, r, r, cols, 1, x, cols, x, cols, 0, A, r)
 		}
 		// B = a I + b A + c A A
 		for i, v := range A {
@@ -74,15 +75,15 @@ func newtonSchulz(out, g []float32, rows, cols, steps int, w *nsWork) {
 		for i := 0; i < r; i++ {
 			Bm[i*r+i] += nsA
 		}
-		asm.Sgemm(false, false, r, r, r, nsC, A, r, A, r, 1, Bm, r)
+		w.gemm.Sgemm(false, false, r, r, r, nsC, A, r, A, r, 1, Bm, r)
 		dst := xn
 		if s == steps-1 {
 			dst = out // g is no longer needed, even if out is g
 		}
 		if tall { // X' = X B
-			asm.Sgemm(false, false, rows, cols, cols, 1, x, cols, Bm, r, 0, dst, cols)
+			w.gemm.Sgemm(false, false, rows, cols, cols, 1, x, cols, Bm, r, 0, dst, cols)
 		} else { // X' = B X
-			asm.Sgemm(false, false, rows, cols, rows, 1, Bm, r, x, cols, 0, dst, cols)
+			w.gemm.Sgemm(false, false, rows, cols, rows, 1, Bm, r, x, cols, 0, dst, cols)
 		}
 		x, xn = xn, x
 	}

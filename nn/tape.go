@@ -3,6 +3,8 @@ package nn
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sproutml/sprout/asm"
 )
 
 // V is a handle to a value (a rows x cols float32 matrix) on a Tape. It is
@@ -80,7 +82,14 @@ type Tape struct {
 	loss V
 
 	moe moeState // routing record of the last forward (moe models)
+
+	gemm asm.Bound // GEMM threads of this tape's ops (see SetGemmThreads)
 }
+
+// SetGemmThreads bounds the threads each GEMM of the tape's ops uses (n < 1:
+// asm's process-wide bound, the default), so that callers sharing a
+// process keep bounds of their own.
+func (t *Tape) SetGemmThreads(n int) { t.gemm = asm.Bound(n) }
 
 // NewTape returns a recording tape bound to m's parameters.
 func NewTape(m *Model) *Tape {

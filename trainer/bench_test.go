@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sproutml/sprout/asm"
 	"github.com/sproutml/sprout/nn"
 )
 
@@ -38,12 +37,10 @@ func benchNNLoop(b *testing.B, cfg nn.Config, B, workers int) {
 	for i := range tok {
 		tok[i] = int32(rng.IntN(cfg.Vocab))
 	}
-	old := asm.Threads()
-	asm.SetThreads(1)
-	defer asm.SetThreads(old)
 	tapes := make([]*nn.Tape, workers)
 	for i := range tapes {
 		tapes[i] = nn.NewTape(m)
+		tapes[i].SetGemmThreads(1)
 	}
 	opt := nn.NewAdamW(nn.AdamWConfig{WeightDecay: 0.1})
 	bw := B / workers
@@ -89,9 +86,6 @@ func benchStep(b *testing.B, cfg nn.Config, B, shard, workers int) {
 		}
 	}
 	st := newStepper(m, B, shard, T, workers)
-	old := asm.Threads()
-	asm.SetThreads(gemmThreads(st.workers))
-	defer asm.SetThreads(old)
 	opt := nn.NewAdamW(nn.AdamWConfig{WeightDecay: 0.1})
 	step := func() float64 {
 		loss, err := st.step(windows)

@@ -27,6 +27,7 @@ type stepper struct {
 	seqs    int // sequences per shard
 	T       int // tokens per sequence
 	workers int
+	gemm    int // GEMM threads of each worker (gemmThreads)
 
 	tapes  []*nn.Tape
 	tok    [][]int32 // per shard: inputs and targets
@@ -51,8 +52,10 @@ func newStepper(m *nn.Model, batch, shard, T, workers int) *stepper {
 	s.tok = make([][]int32, k)
 	s.tgt = make([][]int32, k)
 	s.losses = make([]float64, k)
+	s.gemm = gemmThreads(s.workers)
 	for i := range s.tapes {
 		s.tapes[i] = nn.NewTape(m)
+		s.tapes[i].SetGemmThreads(s.gemm)
 		s.tok[i] = make([]int32, shard*T)
 		s.tgt[i] = make([]int32, shard*T)
 	}
@@ -186,6 +189,12 @@ func (s *stepper) partition(params []*nn.Param) {
 // depends on the windows and batch only (the chunks' losses are combined in
 // order, weighted by their sizes).
 func Evaluate(m *nn.Model, windows [][]uint16, batch int) (float64, error) {
+	return evaluate(m, windows, batch, asm.Threads())
+}
+
+// evaluate is Evaluate with GEMMs of gemm threads each, on GOMAXPROCS/gemm
+// goroutines.
+func evaluate(m *nn.Model, windows [][]uint16, batch, gemm int) (float64, error) {
 	if m == nil {
 		return 0, fmt.Errorf("trainer: evaluate: no model")
 	}
@@ -210,8 +219,15 @@ func Evaluate(m *nn.Model, windows [][]uint16, batch int) (float64, error) {
 	}
 	chunks := (len(windows) + batch - 1) / batch
 	losses := make([]float64, chunks)
+	lanes := max(1, min(chunks, runtime.GOMAXPROCS(0)/max(1, gemm)))
+	tapes := make(chan *nn.Tape, lanes)
+	for range lanes {
+		t := nn.NewEvalTape(m)
+		t.SetGemmThreads(gemm)
+		tapes <- t
+	}
 	var g errgroup.Group
-	g.SetLimit(max(1, runtime.GOMAXPROCS(0)/asm.Threads()))
+	g.SetLimit(lanes)
 	for c := 0; c < chunks; c++ {
 		g.Go(func() error {
 			ws := windows[c*batch : min((c+1)*batch, len(windows))]
@@ -222,7 +238,9 @@ func Evaluate(m *nn.Model, windows [][]uint16, batch int) (float64, error) {
 					tok[j*T+t], tgt[j*T+t] = int32(w[t]), int32(w[t+1])
 				}
 			}
-			l, err := m.Loss(tok, tgt, len(ws), T)
+			t := <-tapes
+			l, err := m.Forward(t, tok, tgt, len(ws), T)
+			tapes <- t
 			if err != nil {
 				return fmt.Errorf("trainer: evaluate: %w", err)
 			}

@@ -248,9 +248,9 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 	T := cfg.Model.Ctx
 	r.st = newStepper(r.m, cfg.Batch, cfg.Shard, T, cfg.Workers)
 	r.batch = make([][]uint16, cfg.Batch)
-	oldThreads := asm.Threads()
-	asm.SetThreads(gemmThreads(r.st.workers))
-	defer asm.SetThreads(oldThreads)
+	if o, ok := r.opt.(interface{ SetGemmThreads(int) }); ok {
+		o.SetGemmThreads(r.st.gemm)
+	}
 	r.start = time.Now()
 
 	for r.step < cfg.Steps {
@@ -289,7 +289,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 
 		var val *float64
 		if cfg.EvalEvery > 0 && (r.step%cfg.EvalEvery == 0 || r.step == cfg.Steps) {
-			v, err := Evaluate(r.m, r.evalWin, r.evalBatch)
+			v, err := evaluate(r.m, r.evalWin, r.evalBatch, r.st.gemm)
 			if err != nil {
 				return r.result(), err
 			}

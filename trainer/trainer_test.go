@@ -6,10 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/sproutml/sprout/asm"
 	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
 )
@@ -733,5 +735,28 @@ func TestGenerate(t *testing.T) {
 	}
 	if _, err := Generate(m, nil, SampleOptions{Tokens: 1}); err == nil {
 		t.Error("empty prompt: no error")
+	}
+}
+
+// TestRunLeavesGEMMThreads checks that a run keeps its GEMM thread bound to
+// itself: asm's process-wide bound is the same during and after the run, so
+// two runs in one program (or a library user's own Sgemm calls) do not
+// undo each other's setting.
+func TestRunLeavesGEMMThreads(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	defer asm.SetThreads(0)
+	asm.SetThreads(3)
+	cfg := tinyConfig(t)
+	cfg.Workers, cfg.Batch = 2, 6 // gemmThreads(2) is 2 here, not 3
+	var during []int
+	rec := &recorder{on: func(Event) { during = append(during, asm.Threads()) }}
+	mustRun(t, cfg, rec)
+	for i, n := range during {
+		if n != 3 {
+			t.Fatalf("asm.Threads() = %d at event %d of the run, want the caller's 3", n, i)
+		}
+	}
+	if n := asm.Threads(); n != 3 {
+		t.Errorf("asm.Threads() = %d after the run, want 3", n)
 	}
 }
