@@ -25,10 +25,17 @@ const (
 var noFallback atomic.Bool
 
 var (
-	soloUntil atomic.Int64 // clock() before which calls run on one thread
-	soloFor   atomic.Int64 // the next fallback's length; 0 means soloMin
-	soloCalls atomic.Int64 // calls kept on one thread, for tests and benchmarks
+	soloUntil  atomic.Int64 // clock() before which calls run on one thread
+	soloFor    atomic.Int64 // the next fallback's length; 0 means soloMin
+	splitCalls atomic.Int64 // calls large enough to split (see Crowding)
+	soloCalls  atomic.Int64 // those of them kept on one thread
 )
+
+// Crowding reports how many Sgemm calls so far were large enough to split
+// across threads, and how many of those ran on one thread because helpers
+// had been arriving late: a benchmark that kept many on one thread ran on a
+// machine busy with other work.
+func Crowding() (split, solo int64) { return splitCalls.Load(), soloCalls.Load() }
 
 var clockBase = time.Now()
 

@@ -279,8 +279,11 @@ func threadsFor(bound, m, n, k int, K *gemmKernel) int {
 	if tiles := ceilDiv(m, K.mr) * ceilDiv(n, K.nr); nth > tiles {
 		nth = tiles
 	}
-	if nth > 1 && solo() {
-		nth = 1
+	if nth > 1 {
+		splitCalls.Add(1)
+		if solo() {
+			nth = 1
+		}
 	}
 	return nth
 }

@@ -140,10 +140,10 @@ func TestCrowdedFallback(t *testing.T) {
 	if n := threadsFor(Threads(), big, big, big, K); n != 1 {
 		t.Errorf("threadsFor = %d during a fallback, want 1", n)
 	}
-	before := soloCalls.Load()
+	split0, solo0 := Crowding()
 	tc.run()
-	if soloCalls.Load() == before {
-		t.Errorf("a call during the fallback was not counted as kept on one thread")
+	if split1, solo1 := Crowding(); split1 != split0+1 || solo1 != solo0+1 {
+		t.Errorf("Crowding() went from (%d, %d) to (%d, %d) over one call kept on one thread", split0, solo0, split1, solo1)
 	}
 	crowded()
 	if got := time.Duration(soloFor.Load()); got != 4*soloMin {

@@ -49,8 +49,12 @@ type benchTrainResult struct {
 
 	PeakGFLOPS float64 `json:"peak_gflops"` // FMA peak of one core times Cores
 	MFU        float64 `json:"mfu"`         // GFLOPS / PeakGFLOPS
-	MFUExact   float64 `json:"mfu_exact"`
-	FinalLoss  float64 `json:"final_loss"`
+
+	// GEMMSolo is the fraction of GEMMs large enough to split across
+	// threads that ran on one because the machine was busy (asm.Crowding).
+	GEMMSolo  float64 `json:"gemm_solo"`
+	MFUExact  float64 `json:"mfu_exact"`
+	FinalLoss float64 `json:"final_loss"`
 }
 
 func runBenchTrain(args []string, stdout, stderr io.Writer) error {
@@ -123,6 +127,9 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 		r.Params, r.ParamsNoPos, r.FLOPsPerToken/1e6, r.FLOPsPerTokenExact/1e6,
 		r.StepMedianMS, r.StepMinMS, r.Steps, r.WarmupSteps, r.TokensPerS,
 		r.GFLOPS, 100*r.MFU, r.GFLOPSExact, 100*r.MFUExact, r.PeakGFLOPS, r.Cores, r.PeakGFLOPS/float64(r.Cores))
+	if err == nil && r.GEMMSolo > 0 {
+		_, err = fmt.Fprintf(stdout, "the machine was busy: %.1f%% of the GEMMs worth splitting ran on one thread\n", 100*r.GEMMSolo)
+	}
 	return err
 }
 
@@ -136,10 +143,12 @@ func benchTrain(ctx context.Context, cfg trainer.Config, warm int) (*benchTrainR
 			walls = append(walls, s.WallS)
 		}
 	})
+	split0, solo0 := asm.Crowding()
 	res, err := trainer.Run(ctx, cfg, sink)
 	if err != nil {
 		return nil, err
 	}
+	split1, solo1 := asm.Crowding()
 	if len(walls) < warm+2 {
 		return nil, fmt.Errorf("bench train: the trainer reported %d steps, want %d", len(walls), cfg.Steps)
 	}
@@ -188,6 +197,9 @@ func benchTrain(ctx context.Context, cfg trainer.Config, warm int) (*benchTrainR
 	r.PeakGFLOPS = asm.PeakGFLOPS(300*time.Millisecond) * float64(r.Cores)
 	r.MFU = r.GFLOPS / r.PeakGFLOPS
 	r.MFUExact = r.GFLOPSExact / r.PeakGFLOPS
+	if split1 > split0 {
+		r.GEMMSolo = float64(solo1-solo0) / float64(split1-split0)
+	}
 	return r, nil
 }
 
