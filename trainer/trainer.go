@@ -305,7 +305,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		if val != nil {
 			r.emit(EvalEvent{Step: int64(r.step), Tokens: r.tokens, ValLoss: *val, WallS: r.wall()})
 		}
-		if cfg.Out != "" && cfg.CheckpointEvery > 0 && r.step%cfg.CheckpointEvery == 0 && r.step < cfg.Steps {
+		if cfg.Out != "" && r.checkpointDue(val != nil) && r.step < cfg.Steps {
 			if err := r.save(cfg.Out); err != nil {
 				return r.result(), err
 			}
@@ -328,6 +328,20 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		return res, r.sinkErr
 	}
 	return res, nil
+}
+
+// checkpointDue reports whether the step just taken (evaluated or not)
+// ends with a periodic checkpoint.
+func (r *run) checkpointDue(evaluated bool) bool {
+	switch every := r.cfg.CheckpointEvery; {
+	case every > 0:
+		return r.step%every == 0
+	case every == CheckpointAtEval && r.cfg.EvalEvery > 0:
+		return evaluated
+	case every == CheckpointAtEval:
+		return r.step%max(1, r.cfg.Steps/10) == 0
+	}
+	return false
 }
 
 // expertTokens returns this step's tokens per expert of each moe block (a

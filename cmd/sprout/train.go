@@ -102,7 +102,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "steps between validation evaluations (0: steps/10; -1: never)")
 	fs.IntVar(&f.evalWindows, "eval-windows", trainer.DefaultEvalWindows, "fixed validation windows per evaluation")
 	fs.IntVar(&f.logEvery, "log-every", 1, "steps between step events (JSON Lines)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "steps between checkpoints (0: only at the end, around each expansion and on Ctrl-C)")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", trainer.CheckpointAtEval, "steps between checkpoints (-1: at every evaluation, or every steps/10 with --eval-every -1; 0: only at the end, around each expansion and on a signal)")
 	fs.StringVar(&f.out, "out", defaultOut, "checkpoint directory (\"\": none); the state before an expansion goes to OUT.pre-grow-STEP")
 	fs.BoolVar(&f.force, "force", false, "replace --out if it holds a checkpoint of another run, and its OUT.pre-grow-STEP ones (the default --out is replaced without it)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run checkpointed in this directory (its config; --steps may extend it)")
@@ -219,6 +219,12 @@ func (f *trainFlags) checkCounts() error {
 		if v.n < 1 {
 			return usagef("train: --%s must be at least 1, got %d", v.name, v.n)
 		}
+	}
+	if f.evalEvery < -1 {
+		return usagef("train: --eval-every must be a number of steps, 0 (steps/10) or -1 (never), got %d", f.evalEvery)
+	}
+	if f.checkpointEvery < trainer.CheckpointAtEval {
+		return usagef("train: --checkpoint-every must be a number of steps, 0 (only at the end) or -1 (at every evaluation), got %d", f.checkpointEvery)
 	}
 	if !(f.valFraction > 0 && f.valFraction < 1) {
 		return usagef("train: --val-fraction must be a fraction in (0, 1), got %v", f.valFraction)
