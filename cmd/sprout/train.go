@@ -295,7 +295,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		sinks = append(sinks, mw)
 	}
 
-	ctx, stop := interruptContext(stderr)
+	ctx, stop := interruptContext(stderr, "finishing the current step and writing a checkpoint")
 	defer stop()
 	var res *trainer.Result
 	var err error
@@ -317,6 +317,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		first := sync.OnceFunc(func() { describe(stderr, cfg) })
 		res, err = trainer.Run(ctx, cfg, append(trainer.Sinks{sinkFunc(func(trainer.Event) { first() })}, sinks...))
 	}
+	// Training is over: a signal from now on ends the process at once
+	// rather than being taken for a request to checkpoint.
+	stop()
+	err = withSignal(ctx, err)
 	if err != nil {
 		var exists *trainer.CheckpointExistsError
 		if errors.As(err, &exists) {
