@@ -513,7 +513,28 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 			return nil, fmt.Errorf("checkpoint %s: %s: %w", path, OptimFile, err)
 		}
 	}
+	// Digests prove the files are what was written, not that it was sane:
+	// a NaN written by a diverged run or a tool would otherwise flow into
+	// evaluations, exports and resumed runs.
+	if err := checkFinite(ModelFile, c.Model); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := checkFinite(OptimFile, c.Optim); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
 	return c, nil
+}
+
+// checkFinite reports the first tensor of file holding NaN or an infinity.
+func checkFinite(file string, ts []safetensors.Tensor) error {
+	for _, t := range ts {
+		for i, v := range t.Data {
+			if v-v != 0 { // NaN or ±Inf
+				return fmt.Errorf("%s: tensor %q holds %v at index %d of %d: the checkpoint is not finite (written by a run that diverged, or altered), so it cannot be used", file, t.Name, v, i, len(t.Data))
+			}
+		}
+	}
+	return nil
 }
 
 // readVerified reads dir/name and checks it against its manifest entry.

@@ -73,6 +73,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		// The weights are finite (the load checks) but overflow on this data.
+		return fmt.Errorf("eval: the loss of %s on %s is %v: the model overflows on this data", *ckpt, source, loss)
+	}
 	bits := loss / math.Ln2
 	unit := "bits/byte"
 	if m.Vocab != trainer.ByteVocab {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sproutml/sprout/interop"
 	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/safetensors"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -161,7 +163,7 @@ func TestCLINonFiniteWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := sproutRun("sample", "--ckpt", bad, "--tokens", "5")
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "its weights are not finite") {
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "the checkpoint is not finite") {
 		t.Errorf("sample of infinite weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
@@ -268,5 +270,66 @@ func TestDescribeDefaults(t *testing.T) {
 		if !strings.Contains(sb.String(), c.want) {
 			t.Errorf("%v: describe printed %q, want %q in it", c.args, sb.String(), c.want)
 		}
+	}
+}
+
+// TestCLINonFiniteCheckpoint: every command refuses a checkpoint whose
+// digests are valid but whose weights or optimizer state are not finite,
+// naming the tensor; eval never reports a NaN loss with exit 0.
+func TestCLINonFiniteCheckpoint(t *testing.T) {
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good")
+	if code, _, stderr := sprout(t, tinyTrain(good, "--steps", "4", "--grow-from", "off", "--sample-tokens", "0")...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	c, err := trainer.LoadCheckpoint(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poison := func(name string, ts []safetensors.Tensor, v float32) string {
+		dir := filepath.Join(tmp, name)
+		old := ts[1].Data[3]
+		ts[1].Data[3] = v
+		defer func() { ts[1].Data[3] = old }()
+		if err := trainer.SaveCheckpoint(dir, c); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	nanModel := poison("nan-model", c.Model, float32(math.NaN()))
+	infOptim := poison("inf-optim", c.Optim, float32(math.Inf(1)))
+	for _, ck := range []struct{ dir, want string }{
+		{nanModel, fmt.Sprintf("model.safetensors: tensor %q holds NaN at index 3", c.Model[1].Name)},
+		{infOptim, fmt.Sprintf("optim.safetensors: tensor %q holds +Inf at index 3", c.Optim[1].Name)},
+	} {
+		for _, args := range [][]string{
+			{"inspect", "--ckpt", ck.dir},
+			{"eval", "--ckpt", ck.dir, "--windows", "2"},
+			{"sample", "--ckpt", ck.dir, "--tokens", "4"},
+			{"export", "--ckpt", ck.dir, "--format", "gguf", "--out", filepath.Join(tmp, "x.gguf")},
+			{"export", "--ckpt", ck.dir, "--format", "hf", "--out", filepath.Join(tmp, "hf")},
+			{"grow", "--ckpt", ck.dir, "--layers", "3", "--out", filepath.Join(tmp, "grown")},
+			{"train", "--resume", ck.dir, "--steps", "6", "--sample-tokens", "0"},
+		} {
+			code, stdout, stderr := sprout(t, args...)
+			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, ck.want) || strings.Contains(stderr, "learning rate") {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line with %q", args, code, stdout, stderr, ck.want)
+			}
+		}
+	}
+
+	// Finite weights that overflow: the loss is NaN, and eval fails.
+	for i := range c.Model {
+		for j := range c.Model[i].Data {
+			c.Model[i].Data[j] = 3e38
+		}
+	}
+	huge := filepath.Join(tmp, "huge")
+	if err := trainer.SaveCheckpoint(huge, c); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := sprout(t, "eval", "--ckpt", huge, "--windows", "2")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "the model overflows") {
+		t.Errorf("eval of overflowing weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
