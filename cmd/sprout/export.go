@@ -42,6 +42,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err := outsideCheckpoint("export", *out, *ckpt); err != nil {
 		return err
 	}
+	// One writer at a time, as for checkpoints: two exports to one path
+	// would interleave their files.
+	lock, err := trainer.LockDir(*out)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if *format == "hf" {
 		err = interop.WriteHF(*out, m, dt, *force)
 	} else {
