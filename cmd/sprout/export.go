@@ -68,7 +68,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	})
-	_, err = fmt.Fprintf(stdout, "exported %s (%s, %d blocks, %d parameters, step %d) to %s as %s %s, %.1f MB\n",
-		*ckpt, m.Arch, m.Layers, m.NumParams(), man.Step, *out, *format, dt, float64(size)/1e6)
+	_, err = fmt.Fprintf(stdout, "exported %s (%s, %s, %d parameters, step %d) to %s as %s %s, %.1f MB\n",
+		*ckpt, m.Arch, blocks(m.Layers), m.NumParams(), man.Step, *out, *format, dt, float64(size)/1e6)
 	return err
 }

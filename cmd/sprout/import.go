@@ -89,8 +89,8 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	c := m.Config
-	fmt.Fprintf(stdout, "imported %s (%s, %s): %s, vocab %d, ctx %d, dim %d, heads %d, %d blocks, %d parameters\n",
-		*hf, src.ModelType, strings.Join(src.DTypes, "+"), c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, c.Layers, m.NumParams())
+	fmt.Fprintf(stdout, "imported %s (%s, %s): %s, vocab %d, ctx %d, dim %d, heads %d, %s, %d parameters\n",
+		*hf, src.ModelType, strings.Join(src.DTypes, "+"), c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, blocks(c.Layers), m.NumParams())
 	fmt.Fprintf(stdout, "checkpoint: %s\n", *out)
 	if resumable {
 		fmt.Fprintf(stdout, "train it:   sprout train --resume %s   (%d steps, %s, lr %g; --steps N changes the length)\n", *out, *steps, *optimizer, *lr)

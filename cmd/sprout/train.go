@@ -416,7 +416,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 	if data == "" {
 		data = "the embedded corpus"
 	}
-	depth := fmt.Sprintf("%d blocks", cfg.Model.Layers)
+	depth := blocks(cfg.Model.Layers)
 	if g := cfg.Grow; g != nil {
 		when := fmt.Sprintf("%.0f%% of the steps", 100*g.At)
 		if g.AtStep > 0 {

@@ -240,7 +240,7 @@ func TestCLIZeroCounts(t *testing.T) {
 func TestDescribeDefaults(t *testing.T) {
 	var sb strings.Builder
 	describe(&sb, trainer.Config{Model: nn.Config{Layers: 1, Dim: 32, Heads: 2, Ctx: 16}, Steps: 5})
-	if want := "training gpt2 d=32 heads=2 ctx=16, 1 blocks, on the embedded corpus: 5 steps of 16 sequences\n"; sb.String() != want {
+	if want := "training gpt2 d=32 heads=2 ctx=16, 1 block, on the embedded corpus: 5 steps of 16 sequences\n"; sb.String() != want {
 		t.Errorf("describe printed %q, want %q", sb.String(), want)
 	}
 
@@ -331,5 +331,27 @@ func TestCLINonFiniteCheckpoint(t *testing.T) {
 	code, stdout, stderr := sprout(t, "eval", "--ckpt", huge, "--windows", "2")
 	if code != 1 || stdout != "" || !strings.Contains(stderr, "the model overflows") {
 		t.Errorf("eval of overflowing weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestCLIEvalWholeFile: eval --val-fraction 1 evaluates every token of a
+// file too short to split, and a file too short for one window is refused
+// without a fraction the user never gave.
+func TestCLIEvalWholeFile(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	if code, _, stderr := sprout(t, tinyTrain(ckpt, "--steps", "2", "--grow-from", "off", "--sample-tokens", "0")...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	short := filepath.Join(tmp, "short.txt")
+	os.WriteFile(short, []byte("thirty bytes of text, no more"), 0o644) // 29 tokens: one window of 17, not two
+	code, stdout, stderr := sprout(t, "eval", "--ckpt", ckpt, "--data", short, "--val-fraction", "1")
+	if code != 0 || !strings.Contains(stdout, "1 windows of 16 tokens") {
+		t.Errorf("eval --val-fraction 1 of 29 tokens: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	os.WriteFile(short, []byte("too short"), 0o644)
+	code, _, stderr = sprout(t, "eval", "--ckpt", ckpt, "--data", short, "--val-fraction", "1")
+	if code != 1 || strings.Contains(stderr, "fraction") || !strings.Contains(stderr, "too short: 9 tokens") {
+		t.Errorf("eval --val-fraction 1 of 9 tokens: exit %d, stderr %q", code, stderr)
 	}
 }
