@@ -144,10 +144,11 @@ func hostname() string {
 	return h
 }
 
-// lockToRead is LockDir for a directory that is read before it is written
-// (Resume): it creates nothing, and where dir's parent does not exist or
-// dir cannot be locked by name it returns no lock and no error, leaving the
-// reading to report what is wrong.
+// lockToRead is LockDir for a directory that is read before it may be
+// written (Resume): it creates nothing, and where dir cannot be locked (a
+// missing or read-only parent, a name like ".") it returns no lock and no
+// error, leaving the reading to report what is wrong; only another holder
+// is an error.
 func lockToRead(dir string) (*Lock, error) {
 	dir = filepath.Clean(dir)
 	if checkName(dir) != nil {
@@ -156,5 +157,10 @@ func lockToRead(dir string) (*Lock, error) {
 	if st, err := os.Stat(filepath.Dir(dir)); err != nil || !st.IsDir() {
 		return nil, nil
 	}
-	return LockDir(dir)
+	l, err := LockDir(dir)
+	var le *LockError
+	if err != nil && !errors.As(err, &le) {
+		return nil, nil // resuming from a read-only place to another Out
+	}
+	return l, err
 }
