@@ -130,3 +130,23 @@ func TestRescueFailedFinalSave(t *testing.T) {
 		t.Errorf("rescued checkpoint: %v", err)
 	}
 }
+
+// TestStaleLock: the lock file a killed holder left (kill -9 runs no
+// clean-up) does not lock anything: the kernel released its flock.
+func TestStaleLock(t *testing.T) {
+	if !systemLocks {
+		t.Skip("no flock here: a stale lock file is removed by hand")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.WriteFile(lockPath(dir), []byte("99999999 gone-host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LockDir(dir)
+	if err != nil {
+		t.Fatalf("lock over a dead holder's file: %v", err)
+	}
+	defer l.Unlock()
+	if pid, _ := readHolder(lockPath(dir)); pid != os.Getpid() {
+		t.Errorf("lock file names pid %d, want this process", pid)
+	}
+}
