@@ -22,18 +22,22 @@ type caught struct{ sig os.Signal }
 func (c caught) Error() string { return "sprout: " + c.sig.String() }
 
 // interruptContext returns a context cancelled by the first of stopSignals,
-// after telling the user on w what happens next (next). The first signal lets a run
-// finish its step and checkpoint; a second one gets Go's default behaviour
-// and ends the process at once (the checkpoint protocol keeps the last good
-// one). stop releases the signals: call it as soon as the interruptible work
-// ends, so that a signal after it is not swallowed. A signal the process was
-// started ignoring (nohup) stays ignored.
+// after telling the user on w what happens next (next). The first signal
+// lets a run finish its step and checkpoint; a second one ends the process
+// at once with 128+signal (the checkpoint protocol keeps the last good
+// one). stop releases the signals to their disposition at start: call it as
+// soon as the interruptible work ends, so that a signal after it is not
+// swallowed. SIGHUP stays ignored where the process was started ignoring it
+// (nohup).
 func interruptContext(w io.Writer, next string) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 1)
 	var sigs []os.Signal
 	for _, s := range stopSignals {
-		if !signal.Ignored(s) {
+		// nohup's SIGHUP stays ignored; SIGINT is caught even where a
+		// shell ignored it for a background job, so that a script's
+		// kill -INT still checkpoints, as it always did.
+		if s != syscall.SIGHUP || !signal.Ignored(s) {
 			sigs = append(sigs, s)
 		}
 	}
@@ -44,9 +48,18 @@ func interruptContext(w io.Writer, next string) (ctx context.Context, stop func(
 		defer close(exited)
 		select {
 		case s := <-ch:
-			signal.Stop(ch) // a second signal now ends the process
 			fmt.Fprintf(w, "\nsprout: %v: %s (again to quit at once)\n", s, next)
 			cancel(caught{s})
+		case <-done:
+			return
+		}
+		select {
+		case s := <-ch:
+			// Exit rather than restore the signal's disposition, which may
+			// be "ignore" (a shell's background job); a save cut short
+			// leaves the last good checkpoint.
+			fmt.Fprintf(w, "sprout: %v again: quitting at once\n", s)
+			os.Exit(signalled{sig: s}.exitCode())
 		case <-done:
 		}
 	}()
