@@ -142,13 +142,13 @@ func TestCLISignalsCheckpoint(t *testing.T) {
 // does so also where the process began with SIGINT ignored, as a shell
 // starts a background job (the inherited "ignore" used to swallow it).
 func TestCLISecondSignal(t *testing.T) {
-	for i, delay := range []time.Duration{0, 2 * time.Millisecond, 10 * time.Millisecond, 0} {
+	for i, delay := range []time.Duration{0, 5 * time.Millisecond, 0} {
 		ckpt := filepath.Join(t.TempDir(), "run")
-		args := []string{"train", "--data", cliCorpus, "--layers", "2", "--dim", "128", "--heads", "2", "--ctx", "16",
+		args := []string{"train", "--data", cliCorpus, "--layers", "2", "--dim", "64", "--heads", "2", "--ctx", "16",
 			"--batch", "2", "--steps", "100000", "--grow-from", "off", "--eval-every", "2", "--eval-windows", "1",
 			"--workers", "1", "--sample-tokens", "0", "--json", "--out", ckpt}
 		second, want := syscall.SIGTERM, 143
-		if i == 3 {
+		if i == 2 {
 			args = append([]string{"sh", "-c", `trap "" INT; exec "$@"`, "sh"}, append(append([]string(nil), sproutExec...), args...)...)
 			second, want = syscall.SIGINT, 130
 		}
