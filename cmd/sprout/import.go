@@ -81,6 +81,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 			Data: *data, DataFormat: *dataFormat, ValFraction: *valFraction,
 			Batch: *batch, Steps: *steps, Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Seed: *seed,
 			Replace: *force, // importTarget let only a checkpoint through
+			// As a train run's default: a crash of the fine-tuning costs
+			// at most the steps since its last evaluation.
+			CheckpointEvery: trainer.CheckpointAtEval,
 		}
 		if err := trainer.StartCheckpoint(*out, cfg, m); err != nil {
 			return err
