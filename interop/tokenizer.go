@@ -29,8 +29,9 @@ func byteToUnicode() [256]rune {
 
 // llama.cpp token types (llama_token_type).
 const (
-	tokenNormal = 1
-	tokenUnused = 5
+	tokenNormal  = 1
+	tokenControl = 3
+	tokenUnused  = 5
 )
 
 // byteTokenizerKV describes sprout's byte-level tokenizer (token id = byte
@@ -47,6 +48,11 @@ func byteTokenizerKV(vocab int) []gguf.KV {
 		if i < 256 {
 			tokens[i] = string(table[i])
 			types[i] = tokenNormal
+			if i == 0 {
+				// bos and eos (below): llama.cpp wants its end-of-generation
+				// token to be a control token.
+				types[i] = tokenControl
+			}
 		} else {
 			tokens[i] = fmt.Sprintf("<sprout_unused_%d>", i)
 			types[i] = tokenUnused

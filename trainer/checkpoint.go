@@ -83,11 +83,20 @@ func beside(dir, suffix string) string {
 // It fills in c.Manifest's Format, Files and Digest. An existing dir that
 // is neither empty nor a checkpoint is left alone and reported as an error;
 // an existing checkpoint is replaced (callers that must not replace one
-// check first). Concurrent saves to the same dir are not supported.
+// check first). The save holds dir's lock (see LockDir), taking it for its
+// duration unless this process holds it already, so a save never meets
+// another process's save to the same dir.
 func SaveCheckpoint(dir string, c *Checkpoint) error {
 	dir = filepath.Clean(dir)
 	if err := checkName(dir); err != nil {
 		return err
+	}
+	if !lockedHere(dir) {
+		l, err := LockDir(dir)
+		if err != nil {
+			return err
+		}
+		defer l.Unlock()
 	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -419,7 +428,8 @@ func checkName(dir string) error {
 }
 
 // removeTemps deletes scratch directories that killed saves to dir left,
-// and a backup whose deletion was interrupted. A temporary directory's name
+// and a backup whose deletion was interrupted. It runs under dir's lock, so
+// no live save of another process owns one of them. A temporary directory's name
 // is the prefix and MkdirTemp's digits, nothing else, so that the scratch of
 // a directory named like "NAME.sprout-tmp-x" is not mistaken for NAME's.
 func removeTemps(dir string) {
@@ -513,7 +523,28 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 			return nil, fmt.Errorf("checkpoint %s: %s: %w", path, OptimFile, err)
 		}
 	}
+	// Digests prove the files are what was written, not that it was sane:
+	// a NaN written by a diverged run or a tool would otherwise flow into
+	// evaluations, exports and resumed runs.
+	if err := checkFinite(ModelFile, c.Model); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := checkFinite(OptimFile, c.Optim); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
 	return c, nil
+}
+
+// checkFinite reports the first tensor of file holding NaN or an infinity.
+func checkFinite(file string, ts []safetensors.Tensor) error {
+	for _, t := range ts {
+		for i, v := range t.Data {
+			if v-v != 0 { // NaN or ±Inf
+				return fmt.Errorf("%s: tensor %q holds %v at index %d of %d: the checkpoint is not finite (written by a run that diverged, or altered), so it cannot be used", file, t.Name, v, i, len(t.Data))
+			}
+		}
+	}
+	return nil
 }
 
 // readVerified reads dir/name and checks it against its manifest entry.

@@ -243,6 +243,7 @@ func TestManifestErrors(t *testing.T) {
 		{enc(func(m *Manifest) { m.RNG = map[string]string{"init": "xyz"} }), `rng "init"`},
 		{enc(func(m *Manifest) { m.Growth.History = []GrowthRecord{{Step: 9, From: 1, To: 6}} }), "growth history entry 0"},
 		{enc(func(m *Manifest) { m.Optimizer = &OptimizerInfo{} }), "optimizer has no name"},
+		{enc(func(m *Manifest) { m.Optimizer = &OptimizerInfo{Name: "lion"} }), `optimizer "lion" is unknown`},
 		{append(enc(func(*Manifest) {}), `{}`...), "not valid JSON"},
 		{[]byte(strings.Replace(string(enc(func(*Manifest) {})), `"step": 3`, `"step": 4`, 1)), "do not match manifest_sha256"},
 		{[]byte(strings.Replace(string(enc(func(*Manifest) {})), `"step": 3`, `"step": 3, "extra": 1`, 1)), `unknown field "extra"`},

@@ -64,9 +64,11 @@ type Config struct {
 	LogEvery    int `json:"log_every,omitempty"`    // steps between step events; default 1
 
 	// Out is the checkpoint directory ("" writes none); a checkpoint is
-	// written every CheckpointEvery steps (0: only at the end, and before and
-	// after each expansion), on Ctrl-C (context cancellation) and at the end.
-	// The checkpoint before an expansion goes to PreGrowDir(Out, step).
+	// written every CheckpointEvery steps (CheckpointAtEval: at every
+	// evaluation, or every Steps/10 steps when evaluation is off; 0: only at
+	// the end, and before and after each expansion), on Ctrl-C (context
+	// cancellation) and at the end. The checkpoint before an expansion goes
+	// to PreGrowDir(Out, step).
 	Out             string `json:"out,omitempty"`
 	CheckpointEvery int    `json:"checkpoint_every,omitempty"`
 
@@ -84,6 +86,11 @@ const (
 	OptMuon  = "muon"
 	OptSGD   = "sgd"
 )
+
+// CheckpointAtEval as Config.CheckpointEvery checkpoints at every
+// evaluation: what a crash (OOM killer, power loss) costs is then at most
+// the steps since the last one, at the price of one save per evaluation.
+const CheckpointAtEval = -1
 
 // Defaults of a run.
 const (
@@ -263,8 +270,8 @@ func (c *Config) Validate() error {
 	if c.LogEvery < 1 {
 		bad("log_every must be at least 1, got %d", c.LogEvery)
 	}
-	if c.CheckpointEvery < 0 {
-		bad("checkpoint_every must be >= 0, got %d", c.CheckpointEvery)
+	if c.CheckpointEvery < CheckpointAtEval {
+		bad("checkpoint_every must be >= 0, or %d for every evaluation, got %d", CheckpointAtEval, c.CheckpointEvery)
 	}
 	if len(errs) == 0 {
 		// The schedule and the plan need the fields above to be sane.

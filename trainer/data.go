@@ -60,7 +60,8 @@ type DataOptions struct {
 	// ByteVocab for text, and for token files the largest token plus one.
 	Vocab int
 	// ValFraction of the tokens, taken from the end, validate. Zero means
-	// DefaultValFraction.
+	// DefaultValFraction; 1 makes every token validation data (for
+	// evaluating, not training: a run refuses it).
 	ValFraction float64
 	// Ctx is the model's context length: each split must hold at least one
 	// window of Ctx+1 tokens.
@@ -210,8 +211,8 @@ func NewDataset(tokens []uint16, source string, opt DataOptions) (*Dataset, erro
 	if frac == 0 {
 		frac = DefaultValFraction
 	}
-	if math.IsNaN(frac) || frac <= 0 || frac >= 1 {
-		return nil, fmt.Errorf("data: validation fraction must be between 0 and 1, got %v", opt.ValFraction)
+	if math.IsNaN(frac) || frac <= 0 || frac > 1 {
+		return nil, fmt.Errorf("data: validation fraction must be in (0, 1], got %v", opt.ValFraction)
 	}
 	if len(tokens) == 0 {
 		return nil, fmt.Errorf("data: %s holds no tokens", source)
@@ -237,7 +238,10 @@ func NewDataset(tokens []uint16, source string, opt DataOptions) (*Dataset, erro
 	nVal := int(float64(len(tokens)) * frac)
 	nTrain := len(tokens) - nVal
 	need := opt.Ctx + 1
-	if nTrain < need || nVal < need {
+	if frac == 1 && nVal < need {
+		return nil, fmt.Errorf("data: %s is too short: %d tokens, but a window of context %d needs at least %d", source, len(tokens), opt.Ctx, need)
+	}
+	if frac < 1 && (nTrain < need || nVal < need) {
 		return nil, fmt.Errorf("data: %s is too short: %d tokens split into %d for training and %d for validation (fraction %v), but each split needs at least %d (context %d + 1); need at least %d tokens",
 			source, len(tokens), nTrain, nVal, frac, need, opt.Ctx, minTokens(need, frac))
 	}

@@ -168,7 +168,8 @@ func TestDataErrors(t *testing.T) {
 		{empty, DataOptions{Ctx: 4}, "is empty"},
 		{short, DataOptions{Ctx: 16}, "100 tokens split into 90 for training and 10 for validation (fraction 0.1), but each split needs at least 17 (context 16 + 1); need at least 170 tokens"},
 		{short, DataOptions{Ctx: 0}, "context length must be positive"},
-		{short, DataOptions{Ctx: 4, ValFraction: 1}, "validation fraction"},
+		{short, DataOptions{Ctx: 4, ValFraction: 1.5}, "validation fraction"},
+		{short, DataOptions{Ctx: 128, ValFraction: 1}, "100 tokens, but a window of context 128 needs at least 129"},
 		{short, DataOptions{Ctx: 4, Format: "csv"}, `unknown format "csv"`},
 		{short, DataOptions{Ctx: 4, Vocab: 70000}, "vocabulary size 70000"},
 	}

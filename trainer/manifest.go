@@ -227,8 +227,14 @@ func (m *Manifest) validate() error {
 			return errors.New("recorded loss is not finite")
 		}
 	}
-	if m.Optimizer != nil && m.Optimizer.Name == "" {
-		return errors.New("optimizer has no name")
+	if m.Optimizer != nil {
+		switch m.Optimizer.Name {
+		case OptAdamW, OptMuon, OptSGD:
+		case "":
+			return errors.New("optimizer has no name")
+		default:
+			return fmt.Errorf("optimizer %q is unknown (want adamw, muon or sgd)", m.Optimizer.Name)
+		}
 	}
 	return nil
 }

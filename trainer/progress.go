@@ -201,6 +201,14 @@ func (p *Progress) notice(now time.Time, msg string) error {
 	return nil
 }
 
+// blocks is "1 block" or "N blocks".
+func blocks(n int) string {
+	if n == 1 {
+		return "1 block"
+	}
+	return fmt.Sprintf("%d blocks", n)
+}
+
 // FormatSummary renders a summary for people, in a few lines.
 func FormatSummary(s SummaryEvent) string {
 	var sb strings.Builder
@@ -212,9 +220,9 @@ func FormatSummary(s SummaryEvent) string {
 	}
 	sb.WriteString("\n")
 	if s.GrowStep != nil {
-		fmt.Fprintf(&sb, "depth: %d blocks, grown to %d at step %d\n", s.LayersStart, s.LayersEnd, *s.GrowStep)
+		fmt.Fprintf(&sb, "depth: %s, grown to %d at step %d\n", blocks(s.LayersStart), s.LayersEnd, *s.GrowStep)
 	} else {
-		fmt.Fprintf(&sb, "depth: %d blocks\n", s.LayersEnd)
+		fmt.Fprintf(&sb, "depth: %s\n", blocks(s.LayersEnd))
 	}
 	fmt.Fprintf(&sb, "compute: %.3g FLOPs", s.FLOPs)
 	if s.FixedFLOPs > 0 && s.FixedFLOPs != s.FLOPs {

@@ -119,7 +119,7 @@ func TestFormatSummary(t *testing.T) {
 		WallS: 178, TokensPerS: 23011, LayersStart: 1, LayersEnd: 12, GrowStep: &g, Kernel: "avx2", Workers: 2}
 	want := "trained 1000 steps, 4.1M tokens in 2m58s (23.0k tok/s, 2 workers, kernel avx2)\n" +
 		"final loss: train 1.2345, validation 1.4321\n" +
-		"depth: 1 blocks, grown to 12 at step 800\n" +
+		"depth: 1 block, grown to 12 at step 800\n" +
 		"compute: 2e+15 FLOPs, 75.0% less than 8e+15 at fixed depth\n"
 	if got := FormatSummary(s); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)

@@ -20,41 +20,49 @@ import (
 // stay as they were. A checkpoint at another Out is replaced only with
 // Replace set (see Config.Replace).
 func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) error) (*Result, error) {
+	// Out is dir unless override changes it: lock it before reading, so
+	// that a run still writing it is refused rather than read mid-save.
+	lock, err := lockToRead(dir)
+	if err != nil {
+		return nil, err
+	}
 	c, err := LoadCheckpoint(dir)
 	if err != nil {
+		lock.Unlock()
 		return nil, err
 	}
 	man := &c.Manifest
 	if len(man.Run) == 0 {
-		return nil, fmt.Errorf("trainer: checkpoint %s records no run configuration, so it cannot be resumed (train a new run from it instead)", dir)
+		return nil, unlocked(lock, fmt.Errorf("trainer: checkpoint %s records no run configuration, so it cannot be resumed (train a new run from it instead)", dir))
 	}
 	var saved Config
 	if err := strictJSON(man.Run, &saved); err != nil {
-		return nil, fmt.Errorf("trainer: checkpoint %s: run configuration: %w", dir, err)
+		return nil, unlocked(lock, fmt.Errorf("trainer: checkpoint %s: run configuration: %w", dir, err))
 	}
 	cfg := saved
 	cfg.Out = filepath.Clean(dir)
 	if override != nil {
 		if err := override(&cfg); err != nil {
-			return nil, err
+			return nil, unlocked(lock, err)
 		}
 	}
 	cfg.Defaults()
 	// A checkpoint from before data paths were stored absolute reads its
 	// relative path from the working directory, as it always did.
 	if err := cfg.absData(); err != nil {
-		return nil, err
+		return nil, unlocked(lock, err)
 	}
 	if err := sameRun(&saved, &cfg); err != nil {
-		return nil, err
+		return nil, unlocked(lock, err)
 	}
 	if int64(cfg.Steps) < man.Step {
-		return nil, fmt.Errorf("config: steps %d ends before the checkpoint's step %d", cfg.Steps, man.Step)
+		return nil, unlocked(lock, fmt.Errorf("config: steps %d ends before the checkpoint's step %d", cfg.Steps, man.Step))
 	}
-	r, err := prepare(cfg, sink, int(man.Step), dir)
+	r, err := prepare(cfg, sink, int(man.Step), dir, lock)
 	if err != nil {
 		return nil, err
 	}
+	defer r.lock.Unlock()
 	if man.Data == nil || man.Data.Digest != r.data.Digest {
 		return nil, fmt.Errorf("trainer: the data (%s) is not the data the checkpoint was trained on", r.data.Source)
 	}
@@ -87,6 +95,12 @@ func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) e
 		return nil, fmt.Errorf("trainer: checkpoint %s: %w", dir, err)
 	}
 	return r.loop(ctx)
+}
+
+// unlocked releases l and returns err.
+func unlocked(l *Lock, err error) error {
+	l.Unlock()
+	return err
 }
 
 // sameRun reports what an override may not change on resume.
@@ -195,6 +209,11 @@ func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.Opti
 	if _, err := grow.ParseOptimState(string(mode)); err != nil {
 		return err
 	}
+	lock, err := LockDir(dst)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if err := checkTarget(dst, replace); err != nil {
 		return err
 	}

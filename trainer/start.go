@@ -36,10 +36,11 @@ func StartCheckpoint(dir string, cfg Config, m *nn.Model) error {
 	if err := cfg.absData(); err != nil {
 		return err
 	}
-	r, err := prepare(cfg, nil, 0, "")
+	r, err := prepare(cfg, nil, 0, "", nil)
 	if err != nil {
 		return err
 	}
+	defer r.lock.Unlock()
 	r.m = m
 	if r.sampler, err = NewSampler(r.data.Train, m.Ctx, r.cfg.Seed); err != nil {
 		return fmt.Errorf("trainer: %w", err)

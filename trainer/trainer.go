@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -50,10 +51,11 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*Result, error) {
 	if err := cfg.absData(); err != nil {
 		return nil, err
 	}
-	r, err := prepare(cfg, sink, 0, "")
+	r, err := prepare(cfg, sink, 0, "", nil)
 	if err != nil {
 		return nil, err
 	}
+	defer r.lock.Unlock()
 	mc := r.cfg.Model
 	mc.Layers = r.cfg.startDepth()
 	r.m, err = nn.NewModel(mc, r.cfg.Seed)
@@ -109,16 +111,34 @@ type run struct {
 	evalBatch int
 	resumed   bool // the session began from a checkpoint at step resumedAt
 	resumedAt int
+	lock      *Lock // on cfg.Out, held for the session
 }
 
-// prepare validates cfg (defaults filled in), loads the data and builds
-// everything but the model, its optimizer state and the sampler. It checks,
-// before any training, every directory the run will save to from step on
-// (see checkOut); resumed is the directory the run resumes from, "" for a
-// new run.
-func prepare(cfg Config, sink Sink, step int, resumed string) (*run, error) {
+// prepare validates cfg (defaults filled in), takes the lock on cfg.Out
+// (the run's lock field; pre, may be nil, is one the caller took already and
+// is released unless it is Out's), loads the data and builds everything but
+// the model, its optimizer state and the sampler. It checks, before any
+// training, every directory the run will save to from step on (see
+// checkOut); resumed is the directory the run resumes from, "" for a new
+// run. On error the lock is released.
+func prepare(cfg Config, sink Sink, step int, resumed string, pre *Lock) (r *run, err error) {
+	lock := pre
+	defer func() {
+		if err != nil {
+			lock.Unlock()
+		}
+	}()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if pre != nil && (cfg.Out == "" || !sameDir(pre.dir, cfg.Out)) {
+		pre.Unlock()
+		lock = nil
+	}
+	if cfg.Out != "" && lock == nil {
+		if lock, err = LockDir(cfg.Out); err != nil {
+			return nil, err
+		}
 	}
 	data, err := loadData(&cfg)
 	if err != nil {
@@ -128,6 +148,9 @@ func prepare(cfg Config, sink Sink, step int, resumed string) (*run, error) {
 		cfg.Model.Vocab = data.Vocab
 	} else if cfg.Model.Vocab < data.Vocab {
 		return nil, fmt.Errorf("config: model vocab %d is smaller than the data's vocabulary %d", cfg.Model.Vocab, data.Vocab)
+	}
+	if err := checkSpace(cfg); err != nil {
+		return nil, err
 	}
 	sched, err := cfg.schedule()
 	if err != nil {
@@ -140,7 +163,7 @@ func prepare(cfg Config, sink Sink, step int, resumed string) (*run, error) {
 	if err := checkOut(&cfg, stages, step, resumed); err != nil {
 		return nil, err
 	}
-	r := &run{cfg: cfg, sink: sink, data: data, sched: sched, stages: stages, evalBatch: cfg.Shard}
+	r = &run{cfg: cfg, sink: sink, data: data, sched: sched, stages: stages, evalBatch: cfg.Shard, lock: lock}
 	r.evalWin = EvalWindows(data.Val, cfg.Model.Ctx, cfg.EvalWindows)
 	r.opt, r.optInfo, err = newOptimizer(&r.cfg)
 	if err != nil {
@@ -305,8 +328,9 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		if val != nil {
 			r.emit(EvalEvent{Step: int64(r.step), Tokens: r.tokens, ValLoss: *val, WallS: r.wall()})
 		}
-		if cfg.Out != "" && cfg.CheckpointEvery > 0 && r.step%cfg.CheckpointEvery == 0 && r.step < cfg.Steps {
+		if cfg.Out != "" && r.checkpointDue(val != nil) && r.step < cfg.Steps {
 			if err := r.save(cfg.Out); err != nil {
+				err = r.rescue(err) // before the result, which names the rescue
 				return r.result(), err
 			}
 		}
@@ -319,6 +343,7 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		r.lastCkpt = r.lastGood // nothing new to save: the run had already finished
 	case cfg.Out != "":
 		if err := r.save(cfg.Out); err != nil {
+			err = r.rescue(err) // before the result, which names the rescue
 			return r.result(), err
 		}
 	}
@@ -328,6 +353,20 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 		return res, r.sinkErr
 	}
 	return res, nil
+}
+
+// checkpointDue reports whether the step just taken (evaluated or not)
+// ends with a periodic checkpoint.
+func (r *run) checkpointDue(evaluated bool) bool {
+	switch every := r.cfg.CheckpointEvery; {
+	case every > 0:
+		return r.step%every == 0
+	case every == CheckpointAtEval && r.cfg.EvalEvery > 0:
+		return evaluated
+	case every == CheckpointAtEval:
+		return r.step%max(1, r.cfg.Steps/10) == 0
+	}
+	return false
 }
 
 // expertTokens returns this step's tokens per expert of each moe block (a
@@ -397,6 +436,7 @@ func growSeed(seed uint64, stage int) uint64 {
 func (r *run) interrupted() (*Result, error) {
 	if r.cfg.Out != "" {
 		if err := r.save(r.cfg.Out); err != nil {
+			err = r.rescue(err)
 			return r.result(), fmt.Errorf("%w after step %d, and the checkpoint failed: %w", ErrInterrupted, r.step, err)
 		}
 		return r.result(), fmt.Errorf("%w after step %d; checkpoint written to %s", ErrInterrupted, r.step, r.cfg.Out)
@@ -476,11 +516,39 @@ func (r *run) save(dir string) error {
 		return err
 	}
 	if err := SaveCheckpoint(dir, c); err != nil {
-		return fmt.Errorf("trainer: saving step %d: %w", r.step, err)
+		return &saveError{fmt.Errorf("trainer: saving step %d: %w", r.step, err)}
 	}
 	r.lastCkpt, r.lastGood = dir, dir
 	r.emit(CheckpointEvent{Step: int64(r.step), Path: dir, WallS: r.wall()})
 	return nil
+}
+
+// saveError is a save that failed to write (a full disk, say), as opposed
+// to one refused because the weights are not finite.
+type saveError struct{ err error }
+
+func (e *saveError) Error() string { return e.err.Error() }
+func (e *saveError) Unwrap() error { return e.err }
+
+// rescue follows a failed save at the end of a session: the trained state
+// would be lost with the process, so it is saved once more to a new
+// directory in the system's temporary directory (often another file
+// system), and the error says where. A refusal to save (non-finite
+// weights) is returned as it is.
+func (r *run) rescue(err error) error {
+	var se *saveError
+	if !errors.As(err, &se) {
+		return err
+	}
+	tmp, terr := os.MkdirTemp("", "sprout-rescue-")
+	if terr == nil {
+		dir := filepath.Join(tmp, filepath.Base(filepath.Clean(r.cfg.Out)))
+		if terr = r.save(dir); terr == nil {
+			return fmt.Errorf("%w; the trained state (step %d) was saved instead to %s: resume from there, or move it", err, r.step, dir)
+		}
+		os.RemoveAll(tmp)
+	}
+	return fmt.Errorf("%w; saving it to the temporary directory failed too: %w", err, terr)
 }
 
 // checkpoint gathers the run's state. Tensors share the model's and the

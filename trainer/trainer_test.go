@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -758,5 +759,46 @@ func TestRunLeavesGEMMThreads(t *testing.T) {
 	}
 	if n := asm.Threads(); n != 3 {
 		t.Errorf("asm.Threads() = %d after the run, want 3", n)
+	}
+}
+
+// TestCheckpointAtEval: with CheckpointAtEval a run checkpoints at every
+// evaluation, so a crash (kill -9) loses at most the steps since the last
+// one, and the checkpoint resumes to the uninterrupted run bit for bit; 0
+// keeps saving only at the end.
+func TestCheckpointAtEval(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := tinyConfig(t)
+	cfg.Grow = nil
+	cfg.CheckpointEvery = CheckpointAtEval
+	cfg.Out = filepath.Join(tmp, "run")
+	crashed := filepath.Join(tmp, "crashed")
+	var saved []int64
+	full := &recorder{on: func(e Event) {
+		if c, ok := e.(CheckpointEvent); ok {
+			saved = append(saved, c.Step)
+			if c.Step == 15 {
+				copyDir(t, cfg.Out, crashed) // what a kill -9 at step 17 leaves
+			}
+		}
+	}}
+	ref := mustRun(t, cfg, full)
+	if want := []int64{5, 10, 15, 20}; !slices.Equal(saved, want) {
+		t.Fatalf("checkpoints at steps %v, want %v (every evaluation)", saved, want)
+	}
+	rec := &recorder{}
+	res, err := Resume(context.Background(), crashed, rec, nil)
+	if err != nil {
+		t.Fatalf("resume from the evaluation checkpoint: %v", err)
+	}
+	sameLosses(t, "resumed", full.losses(), rec.losses(), 16)
+	sameWeights(t, "resumed", ref.Model, res.Model)
+
+	saved = nil
+	cfg.CheckpointEvery = 0
+	cfg.Out = filepath.Join(tmp, "end-only")
+	mustRun(t, cfg, full)
+	if !slices.Equal(saved, []int64{20}) {
+		t.Errorf("checkpoint_every 0: checkpoints at steps %v, want only the end", saved)
 	}
 }

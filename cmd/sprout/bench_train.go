@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"time"
@@ -110,11 +109,12 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	if err := check.Validate(); err != nil {
 		return usagef("bench train: %v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext(stderr, "stopping after the current step")
 	defer stop()
 	r, err := benchTrain(ctx, cfg, *warm)
+	stop() // the timed run is over: a signal now ends the process
 	if err != nil {
-		return err
+		return withSignal(ctx, err)
 	}
 	if *jsonOut {
 		return json.NewEncoder(stdout).Encode(r)

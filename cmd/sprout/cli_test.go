@@ -479,3 +479,58 @@ func copyCheckpoint(t *testing.T, src, dst string) {
 		os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
 	}
 }
+
+// TestCLICheckpointAtEvaluations: a default run checkpoints at every
+// evaluation (steps/10), so a run killed with kill -9 resumes from its last
+// evaluation; --checkpoint-every 0 saves only at the end.
+func TestCLICheckpointAtEvaluations(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	args := []string{"train", "--data", cliCorpus, "--layers", "1", "--dim", "16", "--heads", "2", "--ctx", "16",
+		"--batch", "4", "--steps", "20", "--grow-from", "off", "--eval-windows", "4", "--workers", "1", "--sample-tokens", "0", "--json"}
+	crashed := filepath.Join(tmp, "crashed")
+	cmd := sproutCommand(append(args, "--out", ckpt)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var saved []float64
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		var e map[string]any
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e["event"] == "checkpoint" {
+			saved = append(saved, e["step"].(float64))
+			if e["step"] == float64(12) {
+				copyCheckpoint(t, ckpt, crashed) // what a kill -9 at step 13 leaves
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	if want := []float64{2, 4, 6, 8, 10, 12, 14, 16, 18, 20}; fmt.Sprint(saved) != fmt.Sprint(want) {
+		t.Fatalf("default run checkpointed at steps %v, want %v", saved, want)
+	}
+	code, out, errOut := sprout(t, "train", "--resume", crashed, "--json", "--sample-tokens", "0")
+	if code != 0 {
+		t.Fatalf("resume from the evaluation checkpoint: exit %d: %s", code, errOut)
+	}
+	if ev := jsonLines(t, out); ev[0]["step"] != float64(13) {
+		t.Errorf("resumed run began at step %v, want 13", ev[0]["step"])
+	}
+
+	code, out, errOut = sprout(t, append(args, "--out", filepath.Join(tmp, "end"), "--checkpoint-every", "0")...)
+	n := strings.Count(out, `"event":"checkpoint"`)
+	if code != 0 || n != 1 {
+		t.Errorf("--checkpoint-every 0: exit %d, %d checkpoints, want 1: %s", code, n, errOut)
+	}
+	for _, bad := range [][]string{{"--eval-every", "-5"}, {"--checkpoint-every", "-2"}} {
+		code, _, errOut = sprout(t, append(args, bad...)...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, bad[0]) {
+			t.Errorf("%v: exit %d: %q", bad, code, errOut)
+		}
+	}
+}

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -143,9 +141,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptContext(stderr, "finishing the current step and reporting the finished runs")
 	defer stop()
 	rep, runErr := e.Run(ctx, compare.Options{Progress: stderr})
+	stop() // the runs are over: a signal now ends the process
+	runErr = withSignal(ctx, runErr)
 	if rep == nil || len(rep.Runs) == 0 {
 		return runErr
 	}

@@ -45,9 +45,6 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	opt := trainer.DataOptions{Ctx: m.Ctx, Vocab: m.Vocab, ValFraction: *valFraction}
-	if *valFraction == 1 {
-		opt.ValFraction = 0.5 // the loader splits; both halves are evaluated
-	}
 	var ds *trainer.Dataset
 	if path == "" {
 		ds, err = trainer.CorpusDataset(opt)
@@ -57,10 +54,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tokens := ds.Val
-	if *valFraction == 1 {
-		tokens = append(append([]uint16(nil), ds.Train...), ds.Val...)
-	}
+	tokens := ds.Val // all of them with --val-fraction 1
 	source := ds.Source
 	win := trainer.EvalWindows(tokens, m.Ctx, *windows)
 	var loss float64
@@ -72,6 +66,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		// The weights are finite (the load checks) but overflow on this data.
+		return fmt.Errorf("eval: the loss of %s on %s is %v: the model overflows on this data", *ckpt, source, loss)
 	}
 	bits := loss / math.Ln2
 	unit := "bits/byte"

@@ -42,6 +42,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err := outsideCheckpoint("export", *out, *ckpt); err != nil {
 		return err
 	}
+	// One writer at a time, as for checkpoints: two exports to one path
+	// would interleave their files.
+	lock, err := trainer.LockDir(*out)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if *format == "hf" {
 		err = interop.WriteHF(*out, m, dt, *force)
 	} else {
@@ -61,7 +68,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	})
-	_, err = fmt.Fprintf(stdout, "exported %s (%s, %d blocks, %d parameters, step %d) to %s as %s %s, %.1f MB\n",
-		*ckpt, m.Arch, m.Layers, m.NumParams(), man.Step, *out, *format, dt, float64(size)/1e6)
+	_, err = fmt.Fprintf(stdout, "exported %s (%s, %s, %d parameters, step %d) to %s as %s %s, %.1f MB\n",
+		*ckpt, m.Arch, blocks(m.Layers), m.NumParams(), man.Step, *out, *format, dt, float64(size)/1e6)
 	return err
 }

@@ -81,6 +81,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 			Data: *data, DataFormat: *dataFormat, ValFraction: *valFraction,
 			Batch: *batch, Steps: *steps, Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Seed: *seed,
 			Replace: *force, // importTarget let only a checkpoint through
+			// As a train run's default: a crash of the fine-tuning costs
+			// at most the steps since its last evaluation.
+			CheckpointEvery: trainer.CheckpointAtEval,
 		}
 		if err := trainer.StartCheckpoint(*out, cfg, m); err != nil {
 			return err
@@ -89,8 +92,8 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	c := m.Config
-	fmt.Fprintf(stdout, "imported %s (%s, %s): %s, vocab %d, ctx %d, dim %d, heads %d, %d blocks, %d parameters\n",
-		*hf, src.ModelType, strings.Join(src.DTypes, "+"), c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, c.Layers, m.NumParams())
+	fmt.Fprintf(stdout, "imported %s (%s, %s): %s, vocab %d, ctx %d, dim %d, heads %d, %s, %d parameters\n",
+		*hf, src.ModelType, strings.Join(src.DTypes, "+"), c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, blocks(c.Layers), m.NumParams())
 	fmt.Fprintf(stdout, "checkpoint: %s\n", *out)
 	if resumable {
 		fmt.Fprintf(stdout, "train it:   sprout train --resume %s   (%d steps, %s, lr %g; --steps N changes the length)\n", *out, *steps, *optimizer, *lr)

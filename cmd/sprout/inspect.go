@@ -42,7 +42,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	var sb strings.Builder
 	c := m.Config
 	fmt.Fprintf(&sb, "checkpoint %s (format %d)\n", *ckpt, man.Format)
-	fmt.Fprintf(&sb, "model:     %s, vocab %d, ctx %d, dim %d, heads %d, %d blocks, %d parameters\n", c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, len(m.Blocks), m.NumParams())
+	fmt.Fprintf(&sb, "model:     %s, vocab %d, ctx %d, dim %d, heads %d, %s, %d parameters\n", c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, blocks(len(m.Blocks)), m.NumParams())
 	fmt.Fprintf(&sb, "progress:  step %d, %d tokens, %.3g FLOPs (%.3g at fixed final depth), %.1fs of training\n", man.Step, man.Tokens, man.FLOPs, man.FixedFLOPs, man.WallSeconds)
 	if man.TrainLoss != nil {
 		fmt.Fprintf(&sb, "loss:      train %.4f", *man.TrainLoss)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -236,5 +237,23 @@ func TestImportExportErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(full); len(entries) != 1 {
 		t.Errorf("failed commands left files: %v", entries)
+	}
+}
+
+// TestImportCheckpointsAtEvaluations: the run an import starts checkpoints
+// at every evaluation when resumed, as train's default does.
+func TestImportCheckpointsAtEvaluations(t *testing.T) {
+	hf, _ := hfModel(t, nn.Config{Vocab: 256, Ctx: 16, Dim: 16, Heads: 2, Layers: 1})
+	out := filepath.Join(t.TempDir(), "ckpt")
+	if code, _, stderr := sproutRun("import", "--hf", hf, "--out", out, "--data", interopCorpus(t)); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	_, man, err := trainer.LoadModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg trainer.Config
+	if err := json.Unmarshal(man.Run, &cfg); err != nil || cfg.CheckpointEvery != trainer.CheckpointAtEval {
+		t.Errorf("imported run: checkpoint_every %d (%v), want %d", cfg.CheckpointEvery, err, trainer.CheckpointAtEval)
 	}
 }

@@ -34,8 +34,9 @@ func main() {
 }
 
 // run executes one sprout invocation and returns its exit code: 0 on
-// success, 1 on failure, 2 on a usage error, 130 when Ctrl-C stopped a run
-// (after it wrote its checkpoint).
+// success, 1 on failure, 2 on a usage error, 128+signal when a signal
+// stopped a run (after it wrote its checkpoint): 130 for Ctrl-C, 143 for
+// SIGTERM, 129 for SIGHUP.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		printUsage(stderr)
@@ -81,6 +82,10 @@ func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
+	}
+	var sig signalled
+	if errors.As(err, &sig) {
+		return sig.exitCode()
 	}
 	if errors.Is(err, trainer.ErrInterrupted) {
 		return 130 // the shell's code for a run stopped by SIGINT

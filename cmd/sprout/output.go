@@ -54,3 +54,11 @@ func resolve(p string) string {
 		rest = append([]string{filepath.Base(dir)}, rest...)
 	}
 }
+
+// blocks is "1 block" or "N blocks".
+func blocks(n int) string {
+	if n == 1 {
+		return "1 block"
+	}
+	return fmt.Sprintf("%d blocks", n)
+}

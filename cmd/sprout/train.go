@@ -102,7 +102,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "steps between validation evaluations (0: steps/10; -1: never)")
 	fs.IntVar(&f.evalWindows, "eval-windows", trainer.DefaultEvalWindows, "fixed validation windows per evaluation")
 	fs.IntVar(&f.logEvery, "log-every", 1, "steps between step events (JSON Lines)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 0, "steps between checkpoints (0: only at the end, around each expansion and on Ctrl-C)")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", trainer.CheckpointAtEval, "steps between checkpoints (-1: at every evaluation, or every steps/10 with --eval-every -1; 0: only at the end, around each expansion and on a signal)")
 	fs.StringVar(&f.out, "out", defaultOut, "checkpoint directory (\"\": none); the state before an expansion goes to OUT.pre-grow-STEP")
 	fs.BoolVar(&f.force, "force", false, "replace --out if it holds a checkpoint of another run, and its OUT.pre-grow-STEP ones (the default --out is replaced without it)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run checkpointed in this directory (its config; --steps may extend it)")
@@ -220,6 +220,12 @@ func (f *trainFlags) checkCounts() error {
 			return usagef("train: --%s must be at least 1, got %d", v.name, v.n)
 		}
 	}
+	if f.evalEvery < -1 {
+		return usagef("train: --eval-every must be a number of steps, 0 (steps/10) or -1 (never), got %d", f.evalEvery)
+	}
+	if f.checkpointEvery < trainer.CheckpointAtEval {
+		return usagef("train: --checkpoint-every must be a number of steps, 0 (only at the end) or -1 (at every evaluation), got %d", f.checkpointEvery)
+	}
 	if !(f.valFraction > 0 && f.valFraction < 1) {
 		return usagef("train: --val-fraction must be a fraction in (0, 1), got %v", f.valFraction)
 	}
@@ -289,7 +295,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		sinks = append(sinks, mw)
 	}
 
-	ctx, stop := interruptContext(stderr)
+	ctx, stop := interruptContext(stderr, "finishing the current step and writing a checkpoint")
 	defer stop()
 	var res *trainer.Result
 	var err error
@@ -311,6 +317,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		first := sync.OnceFunc(func() { describe(stderr, cfg) })
 		res, err = trainer.Run(ctx, cfg, append(trainer.Sinks{sinkFunc(func(trainer.Event) { first() })}, sinks...))
 	}
+	// Training is over: a signal from now on ends the process at once
+	// rather than being taken for a request to checkpoint.
+	stop()
+	err = withSignal(ctx, err)
 	if err != nil {
 		var exists *trainer.CheckpointExistsError
 		if errors.As(err, &exists) {
@@ -406,7 +416,7 @@ func describe(w io.Writer, cfg trainer.Config) {
 	if data == "" {
 		data = "the embedded corpus"
 	}
-	depth := fmt.Sprintf("%d blocks", cfg.Model.Layers)
+	depth := blocks(cfg.Model.Layers)
 	if g := cfg.Grow; g != nil {
 		when := fmt.Sprintf("%.0f%% of the steps", 100*g.At)
 		if g.AtStep > 0 {

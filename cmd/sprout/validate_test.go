@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sproutml/sprout/interop"
 	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/safetensors"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -161,7 +163,7 @@ func TestCLINonFiniteWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := sproutRun("sample", "--ckpt", bad, "--tokens", "5")
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "its weights are not finite") {
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "the checkpoint is not finite") {
 		t.Errorf("sample of infinite weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
@@ -238,7 +240,7 @@ func TestCLIZeroCounts(t *testing.T) {
 func TestDescribeDefaults(t *testing.T) {
 	var sb strings.Builder
 	describe(&sb, trainer.Config{Model: nn.Config{Layers: 1, Dim: 32, Heads: 2, Ctx: 16}, Steps: 5})
-	if want := "training gpt2 d=32 heads=2 ctx=16, 1 blocks, on the embedded corpus: 5 steps of 16 sequences\n"; sb.String() != want {
+	if want := "training gpt2 d=32 heads=2 ctx=16, 1 block, on the embedded corpus: 5 steps of 16 sequences\n"; sb.String() != want {
 		t.Errorf("describe printed %q, want %q", sb.String(), want)
 	}
 
@@ -268,5 +270,88 @@ func TestDescribeDefaults(t *testing.T) {
 		if !strings.Contains(sb.String(), c.want) {
 			t.Errorf("%v: describe printed %q, want %q in it", c.args, sb.String(), c.want)
 		}
+	}
+}
+
+// TestCLINonFiniteCheckpoint: every command refuses a checkpoint whose
+// digests are valid but whose weights or optimizer state are not finite,
+// naming the tensor; eval never reports a NaN loss with exit 0.
+func TestCLINonFiniteCheckpoint(t *testing.T) {
+	tmp := t.TempDir()
+	good := filepath.Join(tmp, "good")
+	if code, _, stderr := sprout(t, tinyTrain(good, "--steps", "4", "--grow-from", "off", "--sample-tokens", "0")...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	c, err := trainer.LoadCheckpoint(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poison := func(name string, ts []safetensors.Tensor, v float32) string {
+		dir := filepath.Join(tmp, name)
+		old := ts[1].Data[3]
+		ts[1].Data[3] = v
+		defer func() { ts[1].Data[3] = old }()
+		if err := trainer.SaveCheckpoint(dir, c); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	nanModel := poison("nan-model", c.Model, float32(math.NaN()))
+	infOptim := poison("inf-optim", c.Optim, float32(math.Inf(1)))
+	for _, ck := range []struct{ dir, want string }{
+		{nanModel, fmt.Sprintf("model.safetensors: tensor %q holds NaN at index 3", c.Model[1].Name)},
+		{infOptim, fmt.Sprintf("optim.safetensors: tensor %q holds +Inf at index 3", c.Optim[1].Name)},
+	} {
+		for _, args := range [][]string{
+			{"inspect", "--ckpt", ck.dir},
+			{"eval", "--ckpt", ck.dir, "--windows", "2"},
+			{"sample", "--ckpt", ck.dir, "--tokens", "4"},
+			{"export", "--ckpt", ck.dir, "--format", "gguf", "--out", filepath.Join(tmp, "x.gguf")},
+			{"export", "--ckpt", ck.dir, "--format", "hf", "--out", filepath.Join(tmp, "hf")},
+			{"grow", "--ckpt", ck.dir, "--layers", "3", "--out", filepath.Join(tmp, "grown")},
+			{"train", "--resume", ck.dir, "--steps", "6", "--sample-tokens", "0"},
+		} {
+			code, stdout, stderr := sprout(t, args...)
+			if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, ck.want) || strings.Contains(stderr, "learning rate") {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line with %q", args, code, stdout, stderr, ck.want)
+			}
+		}
+	}
+
+	// Finite weights that overflow: the loss is NaN, and eval fails.
+	for i := range c.Model {
+		for j := range c.Model[i].Data {
+			c.Model[i].Data[j] = 3e38
+		}
+	}
+	huge := filepath.Join(tmp, "huge")
+	if err := trainer.SaveCheckpoint(huge, c); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := sprout(t, "eval", "--ckpt", huge, "--windows", "2")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "the model overflows") {
+		t.Errorf("eval of overflowing weights: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestCLIEvalWholeFile: eval --val-fraction 1 evaluates every token of a
+// file too short to split, and a file too short for one window is refused
+// without a fraction the user never gave.
+func TestCLIEvalWholeFile(t *testing.T) {
+	tmp := t.TempDir()
+	ckpt := filepath.Join(tmp, "run")
+	if code, _, stderr := sprout(t, tinyTrain(ckpt, "--steps", "2", "--grow-from", "off", "--sample-tokens", "0")...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	short := filepath.Join(tmp, "short.txt")
+	os.WriteFile(short, []byte("thirty bytes of text, no more"), 0o644) // 29 tokens: one window of 17, not two
+	code, stdout, stderr := sprout(t, "eval", "--ckpt", ckpt, "--data", short, "--val-fraction", "1")
+	if code != 0 || !strings.Contains(stdout, "1 windows of 16 tokens") {
+		t.Errorf("eval --val-fraction 1 of 29 tokens: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	os.WriteFile(short, []byte("too short"), 0o644)
+	code, _, stderr = sprout(t, "eval", "--ckpt", ckpt, "--data", short, "--val-fraction", "1")
+	if code != 1 || strings.Contains(stderr, "fraction") || !strings.Contains(stderr, "too short: 9 tokens") {
+		t.Errorf("eval --val-fraction 1 of 9 tokens: exit %d, stderr %q", code, stderr)
 	}
 }
