@@ -10,10 +10,11 @@ import (
 // woken for a product may wait a whole OS time slice for a core, and a
 // caller may wait as long for a task a descheduled helper has claimed; the
 // threads then mostly take turns, and every split costs wake-ups, spinning
-// and cache traffic that the other processes pay for. So when a helper
-// arrives late, or a caller waits long for one, calls run on one thread for
-// a while (soloMin, doubling up to soloMax while the machine stays crowded),
-// then try helpers again.
+// and cache traffic that the other processes pay for. So when a helper that
+// was idle takes its task late, calls run on one thread for a while
+// (soloMin, doubling up to soloMax while the machine stays crowded), then
+// try helpers again. (A caller's wait for claimed work is no such sign: a
+// large product's tasks take longer than lateWake.)
 const (
 	lateWake = 300 * time.Microsecond // far beyond a wake-up on an idle core
 	soloMin  = 10 * time.Millisecond

@@ -428,7 +428,6 @@ func (j *gemmJob) waitFor(ctr *atomic.Int64, target int64) {
 	}) {
 		return
 	}
-	t0 := clock()
 	j.mu.Lock()
 	j.sleepers.Add(1)
 	for ctr.Load() < target {
@@ -436,9 +435,6 @@ func (j *gemmJob) waitFor(ctr *atomic.Int64, target int64) {
 	}
 	j.sleepers.Add(-1)
 	j.mu.Unlock()
-	if clock()-t0 > lateWake {
-		crowded()
-	}
 }
 
 // task computes rows [ri*mb, +mb) x columns [jc + ci*nb, +nb) of C for the

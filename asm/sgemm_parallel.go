@@ -38,7 +38,7 @@ type helperTask struct {
 	job    *gemmJob
 	tid    int
 	epoch  uint32
-	posted time.Duration // clock() when posted
+	posted time.Duration // clock() when posted to an idle helper, else 0
 }
 
 // A helper is a goroutine whose mailbox is a channel with room for one
@@ -106,7 +106,7 @@ func (h *helper) loop() {
 		t := h.next()
 		h.idle.Store(false)
 		handoff(stepReceived)
-		if clock()-t.posted > lateWake {
+		if t.posted != 0 && clock()-t.posted > lateWake {
 			crowded()
 		}
 		if t.job.join(t.epoch) {
@@ -172,8 +172,15 @@ func postHelpers(j *gemmJob, nth int, epoch uint32) {
 				continue
 			}
 			handoff(stepPost)
+			// A helper that was idle should take the task at once; one that
+			// is busy takes it when done, which says nothing about the
+			// machine.
+			var posted time.Duration
+			if pass < 2 {
+				posted = clock()
+			}
 			select {
-			case h.tasks <- helperTask{j, tid, epoch, clock()}:
+			case h.tasks <- helperTask{j, tid, epoch, posted}:
 				tid++
 				handoff(stepPosted)
 			default:
