@@ -112,6 +112,10 @@ type run struct {
 	resumed   bool // the session began from a checkpoint at step resumedAt
 	resumedAt int
 	lock      *Lock // on cfg.Out, held for the session
+
+	// The last save of this session: when it ended and how long it took
+	// (see checkpointDue).
+	savedAt, saveDur time.Duration
 }
 
 // prepare validates cfg (defaults filled in), takes the lock on cfg.Out
@@ -356,18 +360,27 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 }
 
 // checkpointDue reports whether the step just taken (evaluated or not)
-// ends with a periodic checkpoint.
+// ends with a periodic checkpoint. CheckpointAtEval skips an evaluation's
+// checkpoint while the last save took more than saveShare of the time since
+// it ended: saves then cost at most about that share of the run, however
+// large the model or slow the disk.
 func (r *run) checkpointDue(evaluated bool) bool {
 	switch every := r.cfg.CheckpointEvery; {
 	case every > 0:
 		return r.step%every == 0
-	case every == CheckpointAtEval && r.cfg.EvalEvery > 0:
-		return evaluated
 	case every == CheckpointAtEval:
-		return r.step%max(1, r.cfg.Steps/10) == 0
+		due := evaluated
+		if r.cfg.EvalEvery <= 0 {
+			due = r.step%max(1, r.cfg.Steps/10) == 0
+		}
+		return due && (r.saveDur == 0 || float64(r.saveDur) <= saveShare*float64(time.Since(r.start)-r.savedAt))
 	}
 	return false
 }
+
+// saveShare is the most of a run's time that CheckpointAtEval's saves take
+// (a variable for tests, whose tiny runs are mostly saving).
+var saveShare = 0.01
 
 // expertTokens returns this step's tokens per expert of each moe block (a
 // copy), or nil for other archs.
@@ -511,6 +524,7 @@ func (r *run) save(dir string) error {
 			}
 		}
 	}
+	t0 := time.Since(r.start)
 	c, err := r.checkpoint()
 	if err != nil {
 		return err
@@ -518,6 +532,8 @@ func (r *run) save(dir string) error {
 	if err := SaveCheckpoint(dir, c); err != nil {
 		return &saveError{fmt.Errorf("trainer: saving step %d: %w", r.step, err)}
 	}
+	r.savedAt = time.Since(r.start)
+	r.saveDur = r.savedAt - t0
 	r.lastCkpt, r.lastGood = dir, dir
 	r.emit(CheckpointEvent{Step: int64(r.step), Path: dir, WallS: r.wall()})
 	return nil

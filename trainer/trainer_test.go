@@ -767,6 +767,8 @@ func TestRunLeavesGEMMThreads(t *testing.T) {
 // one, and the checkpoint resumes to the uninterrupted run bit for bit; 0
 // keeps saving only at the end.
 func TestCheckpointAtEval(t *testing.T) {
+	defer func(s float64) { saveShare = s }(saveShare)
+	saveShare = math.Inf(1) // this tiny run is mostly saving
 	tmp := t.TempDir()
 	cfg := tinyConfig(t)
 	cfg.Grow = nil
@@ -800,5 +802,17 @@ func TestCheckpointAtEval(t *testing.T) {
 	mustRun(t, cfg, full)
 	if !slices.Equal(saved, []int64{20}) {
 		t.Errorf("checkpoint_every 0: checkpoints at steps %v, want only the end", saved)
+	}
+
+	// Saves that would take more than saveShare of the run are skipped: the
+	// first evaluation's is made, the next ones wait for the time since it
+	// to grow a (here) billion times its length, and the end is always saved.
+	saveShare = 1e-9
+	saved = nil
+	cfg.CheckpointEvery = CheckpointAtEval
+	cfg.Out = filepath.Join(tmp, "capped")
+	mustRun(t, cfg, full)
+	if !slices.Equal(saved, []int64{5, 20}) {
+		t.Errorf("saves capped at a share of 1e-9: checkpoints at steps %v, want [5 20]", saved)
 	}
 }

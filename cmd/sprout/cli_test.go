@@ -480,9 +480,11 @@ func copyCheckpoint(t *testing.T, src, dst string) {
 	}
 }
 
-// TestCLICheckpointAtEvaluations: a default run checkpoints at every
-// evaluation (steps/10), so a run killed with kill -9 resumes from its last
-// evaluation; --checkpoint-every 0 saves only at the end.
+// TestCLICheckpointAtEvaluations: a default run checkpoints at evaluations
+// (steps/10), so a run killed with kill -9 resumes from one; --checkpoint-
+// every 0 saves only at the end. (In a run this small, saving takes more
+// time than training, so after the first evaluation's checkpoint the cap on
+// their cost skips most of the others.)
 func TestCLICheckpointAtEvaluations(t *testing.T) {
 	tmp := t.TempDir()
 	ckpt := filepath.Join(tmp, "run")
@@ -503,23 +505,28 @@ func TestCLICheckpointAtEvaluations(t *testing.T) {
 		var e map[string]any
 		if json.Unmarshal(sc.Bytes(), &e) == nil && e["event"] == "checkpoint" {
 			saved = append(saved, e["step"].(float64))
-			if e["step"] == float64(12) {
-				copyCheckpoint(t, ckpt, crashed) // what a kill -9 at step 13 leaves
+			if len(saved) == 1 {
+				copyCheckpoint(t, ckpt, crashed) // what a kill -9 after it leaves
 			}
 		}
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("train: %v", err)
 	}
-	if want := []float64{2, 4, 6, 8, 10, 12, 14, 16, 18, 20}; fmt.Sprint(saved) != fmt.Sprint(want) {
-		t.Fatalf("default run checkpointed at steps %v, want %v", saved, want)
+	if len(saved) < 2 || saved[0] != 2 || saved[len(saved)-1] != 20 {
+		t.Fatalf("default run checkpointed at steps %v, want the first evaluation's (2) and the end", saved)
+	}
+	for _, s := range saved {
+		if int(s)%2 != 0 {
+			t.Fatalf("default run checkpointed at steps %v, not all at evaluations (every 2 steps)", saved)
+		}
 	}
 	code, out, errOut := sprout(t, "train", "--resume", crashed, "--json", "--sample-tokens", "0")
 	if code != 0 {
 		t.Fatalf("resume from the evaluation checkpoint: exit %d: %s", code, errOut)
 	}
-	if ev := jsonLines(t, out); ev[0]["step"] != float64(13) {
-		t.Errorf("resumed run began at step %v, want 13", ev[0]["step"])
+	if ev := jsonLines(t, out); ev[0]["step"] != float64(3) {
+		t.Errorf("resumed run began at step %v, want 3", ev[0]["step"])
 	}
 
 	code, out, errOut = sprout(t, append(args, "--out", filepath.Join(tmp, "end"), "--checkpoint-every", "0")...)
