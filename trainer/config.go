@@ -89,7 +89,9 @@ const (
 
 // CheckpointAtEval as Config.CheckpointEvery checkpoints at every
 // evaluation: what a crash (OOM killer, power loss) costs is then at most
-// the steps since the last one, at the price of one save per evaluation.
+// the steps since the last one, at the price of one save per evaluation. An
+// evaluation's save is skipped while the last save took more than 1% of the
+// time since it ended, so saves never cost much more than 1% of a run.
 const CheckpointAtEval = -1
 
 // Defaults of a run.

@@ -102,7 +102,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "steps between validation evaluations (0: steps/10; -1: never)")
 	fs.IntVar(&f.evalWindows, "eval-windows", trainer.DefaultEvalWindows, "fixed validation windows per evaluation")
 	fs.IntVar(&f.logEvery, "log-every", 1, "steps between step events (JSON Lines)")
-	fs.IntVar(&f.checkpointEvery, "checkpoint-every", trainer.CheckpointAtEval, "steps between checkpoints (-1: at every evaluation, or every steps/10 with --eval-every -1; 0: only at the end, around each expansion and on a signal)")
+	fs.IntVar(&f.checkpointEvery, "checkpoint-every", trainer.CheckpointAtEval, "steps between checkpoints (-1: at every evaluation, or every steps/10 with --eval-every -1, skipping one while saves would take over 1% of the time; 0: only at the end, around each expansion and on a signal)")
 	fs.StringVar(&f.out, "out", defaultOut, "checkpoint directory (\"\": none); the state before an expansion goes to OUT.pre-grow-STEP")
 	fs.BoolVar(&f.force, "force", false, "replace --out if it holds a checkpoint of another run, and its OUT.pre-grow-STEP ones (the default --out is replaced without it)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run checkpointed in this directory (its config; --steps may extend it)")
