@@ -110,7 +110,9 @@ func TestCrowdedFallback(t *testing.T) {
 	}
 	// A helper held up between receiving its task and joining, as the OS
 	// holds up a thread that has no core. It reports after it wakes, maybe
-	// after the call has ended, so keep calling until it has.
+	// after the call has ended, so keep calling until it has. (The report is
+	// read from soloUntil between calls: on a slow machine, emulated say, a
+	// call can outlast the fallback, and the next call's check ends it.)
 	hook := func(s handoffStep) {
 		if s == stepReceived {
 			time.Sleep(2 * lateWake)
@@ -120,14 +122,12 @@ func TestCrowdedFallback(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	tc := newCase(rng, false, false, big, big, 64, 1, 0, 0, false)
 	deadline := time.Now().Add(10 * time.Second)
-	fell := false
-	for !fell && time.Now().Before(deadline) {
+	for soloUntil.Load() == 0 && time.Now().Before(deadline) {
 		tc.run()
 		time.Sleep(time.Millisecond)
-		fell = solo()
 	}
 	handoffHook.Store(nil)
-	if !fell {
+	if soloUntil.Load() == 0 {
 		t.Fatal("no fallback to one thread after late helpers")
 	}
 	if err := tc.check(); err != nil {
@@ -136,14 +136,13 @@ func TestCrowdedFallback(t *testing.T) {
 
 	// From here on the reports are made by hand, so the timing is the test's.
 	reset()
+	now := clock()
 	crowded()
-	if n := threadsFor(Threads(), big, big, big, K); n != 1 {
-		t.Errorf("threadsFor = %d during a fallback, want 1", n)
+	if until := time.Duration(soloUntil.Load()); until < now+soloMin || until > clock()+soloMin {
+		t.Errorf("a report ends the fallback %v from now, want %v", until-now, soloMin)
 	}
-	split0, solo0 := Crowding()
-	tc.run()
-	if split1, solo1 := Crowding(); split1 != split0+1 || solo1 != solo0+1 {
-		t.Errorf("Crowding() went from (%d, %d) to (%d, %d) over one call kept on one thread", split0, solo0, split1, solo1)
+	if got := time.Duration(soloFor.Load()); got != 2*soloMin {
+		t.Errorf("next fallback %v after one report, want %v", got, 2*soloMin)
 	}
 	crowded()
 	if got := time.Duration(soloFor.Load()); got != 4*soloMin {
@@ -154,6 +153,17 @@ func TestCrowdedFallback(t *testing.T) {
 	}
 	if got := time.Duration(soloFor.Load()); got != soloMax {
 		t.Errorf("next fallback %v after many reports, want the cap %v", got, soloMax)
+	}
+	// During a fallback (made long here, so that a slow machine stays in
+	// it), calls run on one thread and are counted.
+	soloUntil.Store(int64(clock() + time.Hour))
+	if n := threadsFor(Threads(), big, big, big, K); n != 1 {
+		t.Errorf("threadsFor = %d during a fallback, want 1", n)
+	}
+	split0, solo0 := Crowding()
+	tc.run()
+	if split1, solo1 := Crowding(); split1 != split0+1 || solo1 != solo0+1 {
+		t.Errorf("Crowding() went from (%d, %d) to (%d, %d) over one call kept on one thread", split0, solo0, split1, solo1)
 	}
 	// Past the fallback, calls split again; past one more fallback's
 	// length without a report, the fallback is back to its shortest.

@@ -563,10 +563,10 @@ func FuzzSgemm(f *testing.F) {
 }
 
 // TestPeakGFLOPS checks that the probe runs on every path and reports a
-// plausible rate (above 0.1 GFLOP/s even under emulation).
+// plausible rate (above 0.01 GFLOP/s even under emulation on a busy machine: 0.09 has been seen).
 func TestPeakGFLOPS(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
-		if g := PeakGFLOPS(5 * time.Millisecond); !(g > 0.1 && g < 1e5) {
+		if g := PeakGFLOPS(5 * time.Millisecond); !(g > 0.01 && g < 1e5) {
 			t.Errorf("PeakGFLOPS on %s = %v", Kernel(), g)
 		}
 	})
