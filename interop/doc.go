@@ -125,8 +125,10 @@
 // the character GPT-2's bytes_to_unicode assigns to byte b ("Ġ" for space,
 // "Ċ" for newline), so llama.cpp tokenizes every input byte to its own token
 // and detokenizes back to the same bytes. The file has tokenizer.ggml.model
-// "gpt2", tokenizer.ggml.tokens (the 256 characters), token_type (1,
-// normal, but 3, control, for token 0, the bos and eos), an empty tokenizer.ggml.merges (llama.cpp requires the key),
+// "gpt2", tokenizer.ggml.tokens (the 256 characters, but "<|endoftext|>"
+// for token 0, the bos and eos, so that llama.cpp knows it ends generation),
+// token_type (1, normal, but 3, control, for token 0), an empty
+// tokenizer.ggml.merges (llama.cpp requires the key),
 // tokenizer.ggml.pre "qwen2" (with no merges the pre-tokenizer cannot change
 // the tokens; this one keeps llama.cpp's clean_spaces off, so detokenizing
 // is exact), bos and eos token 0 (NUL, which text does not contain) and

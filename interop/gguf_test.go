@@ -315,6 +315,11 @@ func TestByteTokenizer(t *testing.T) {
 	if len(tokens) != 300 || tokens[32] != "Ġ" || !strings.HasPrefix(tokens[299], "<sprout_unused_") {
 		t.Errorf("tokens: %d, %q, %q", len(tokens), tokens[32], tokens[299])
 	}
+	// llama.cpp recognises an end-of-generation token by its text (checked
+	// against llama.cpp itself by .ci/llamacpp_check.mjs).
+	if tokens[0] != "<|endoftext|>" {
+		t.Errorf("token 0 (bos, eos) is %q, want <|endoftext|>", tokens[0])
+	}
 }
 
 // TestGGUFRefuses: an existing file is replaced only when asked, and an

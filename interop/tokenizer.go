@@ -49,8 +49,10 @@ func byteTokenizerKV(vocab int) []gguf.KV {
 			tokens[i] = string(table[i])
 			types[i] = tokenNormal
 			if i == 0 {
-				// bos and eos (below): llama.cpp wants its end-of-generation
-				// token to be a control token.
+				// bos and eos (below). llama.cpp finds its end-of-generation
+				// tokens by their text, and warns that eos is not one unless
+				// it is a control token with such a name.
+				tokens[i] = "<|endoftext|>"
 				types[i] = tokenControl
 			}
 		} else {
