@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -67,8 +68,18 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	optimizer := fs.String("optimizer", "adamw", "optimizer: adamw, muon or sgd")
 	data := fs.String("data", "", "training data (default: the embedded corpus)")
 	jsonOut := fs.Bool("json", false, "print the result as one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (read it with go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var prof io.Writer
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench train: --cpuprofile: %w", err)
+		}
+		defer f.Close()
+		prof = f
 	}
 	if *steps < 2 {
 		return usagef("bench train: --steps must be at least 2, got %d", *steps)
@@ -111,7 +122,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptContext(stderr, "stopping after the current step")
 	defer stop()
-	r, err := benchTrain(ctx, cfg, *warm)
+	r, err := benchTrain(ctx, cfg, *warm, prof)
 	stop() // the timed run is over: a signal now ends the process
 	if err != nil {
 		return withSignal(ctx, err)
@@ -136,17 +147,35 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 // benchTrain runs cfg (fixed depth, no evaluation, no checkpoint) through
 // the trainer, as a user's run would go, and times the steps after the first
 // warm ones from the trainer's own step events.
-func benchTrain(ctx context.Context, cfg trainer.Config, warm int) (*benchTrainResult, error) {
+func benchTrain(ctx context.Context, cfg trainer.Config, warm int, prof io.Writer) (*benchTrainResult, error) {
 	var walls []float64 // WallS of step events 1, 2, ...
+	var profErr error
+	profiling := false
 	sink := benchSink(func(e trainer.Event) {
 		if s, ok := e.(trainer.StepEvent); ok {
 			walls = append(walls, s.WallS)
+			// Events come from the training loop between steps: the profile
+			// covers exactly the timed ones.
+			if prof != nil && len(walls) == warm && profErr == nil {
+				profErr = pprof.StartCPUProfile(prof)
+				profiling = profErr == nil
+			}
 		}
 	})
+	if prof != nil && warm == 0 {
+		profErr = pprof.StartCPUProfile(prof)
+		profiling = profErr == nil
+	}
 	split0, solo0 := asm.Crowding()
 	res, err := trainer.Run(ctx, cfg, sink)
+	if profiling {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return nil, err
+	}
+	if profErr != nil {
+		return nil, fmt.Errorf("bench train: --cpuprofile: %w", profErr)
 	}
 	split1, solo1 := asm.Crowding()
 	if len(walls) < warm+2 {

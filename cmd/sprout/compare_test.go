@@ -252,6 +252,22 @@ func TestBenchTrainCommand(t *testing.T) {
 		t.Errorf("table output: exit %d\n%s%s", code, stdout, stderr)
 	}
 
+	// --cpuprofile writes a pprof profile (gzip) of the timed steps, with or
+	// without warm-up steps; a path that cannot be created is a one-line
+	// error before any training.
+	for _, warm := range []string{"0", "1"} {
+		prof := filepath.Join(t.TempDir(), "cpu.pprof")
+		code, _, stderr = runSprout(append([]string{"bench", "train", "--data", data, "--steps", "3", "--warmup-steps", warm, "--cpuprofile", prof}, tinyModelFlags...)...)
+		b, err := os.ReadFile(prof)
+		if code != 0 || err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("--cpuprofile with %s warm-up steps: exit %d, %d bytes (%v): %s", warm, code, len(b), err, stderr)
+		}
+	}
+	code, _, stderr = runSprout(append([]string{"bench", "train", "--data", data, "--steps", "2", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "p")}, tinyModelFlags...)...)
+	if code == 0 || !strings.Contains(stderr, "--cpuprofile") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("--cpuprofile in a missing directory: exit %d, stderr %q", code, stderr)
+	}
+
 	// moe: 6N counts the parameters a token goes through (its top-k
 	// experts, the shared one, the router), and there are no positions.
 	args = append([]string{"bench", "train", "--data", data, "--steps", "2", "--warmup-steps", "0", "--json",
