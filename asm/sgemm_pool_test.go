@@ -1,7 +1,6 @@
 package asm
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -61,28 +60,8 @@ func TestPoolContention(t *testing.T) {
 			}
 			handoffHook.Store(&hook)
 			defer handoffHook.Store(nil)
-			var wg sync.WaitGroup
-			errs := make([]error, callers)
-			for i := range cases {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					tc := cases[i]
-					for rep := 0; rep < calls; rep++ {
-						c := tc.c.clone()
-						Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, tc.a.data, tc.a.ld, tc.b.data, tc.b.ld, 0.5, c.data, c.ld)
-						if !sameBits(c.data, want[i]) {
-							errs[i] = fmt.Errorf("%v: call %d differs from the call made on one thread", tc, rep)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			for _, err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
+			for _, err := range callConcurrently(cases, want, calls) {
+				t.Error(err)
 			}
 		})
 	}

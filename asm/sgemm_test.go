@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -386,32 +387,36 @@ func TestSgemmConcurrentCallers(t *testing.T) {
 		}
 		for _, nth := range []int{1, 0} {
 			SetThreads(nth)
-			var wg sync.WaitGroup
-			errs := make([]error, callers)
-			for i := range cases {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					tc := cases[i]
-					for rep := 0; rep < 3; rep++ {
-						c := tc.c.clone()
-						Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, tc.a.data, tc.a.ld, tc.b.data, tc.b.ld, 0.5, c.data, c.ld)
-						if !sameBits(c.data, want[i]) {
-							errs[i] = fmt.Errorf("%v: concurrent call differs from the call made alone", tc)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			for _, err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
+			for _, err := range callConcurrently(cases, want, 3) {
+				t.Error(err)
 			}
 		}
 		SetThreads(0)
 	})
+}
+
+// callConcurrently makes reps calls of each case (alpha 1, beta 0.5) from a
+// goroutine of its own, all at once, and reports each case whose result
+// differs from want, bit for bit.
+func callConcurrently(cases []*gemmCase, want [][]float32, reps int) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(cases))
+	for i, tc := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := 0; rep < reps; rep++ {
+				c := tc.c.clone()
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, tc.a.data, tc.a.ld, tc.b.data, tc.b.ld, 0.5, c.data, c.ld)
+				if !sameBits(c.data, want[i]) {
+					errs[i] = fmt.Errorf("%v: call %d of %d made at once with others differs from the call made alone", tc, rep+1, reps)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
 }
 
 // TestMicroKernelsMatchGeneric compares each SIMD micro-kernel with a direct
