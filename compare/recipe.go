@@ -3,6 +3,7 @@ package compare
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/sproutml/sprout/trainer"
 )
@@ -25,12 +26,39 @@ type Recipe struct {
 	DecayShape  string  `json:"decay_shape,omitempty"` // WSD only
 	ValFraction float64 `json:"val_fraction"`
 	EvalWindows int     `json:"eval_windows"`
+	MuonScale   string  `json:"muon_scale,omitempty"` // muon; "" in files before it was recorded: rms
+	MuonEmbed   bool    `json:"muon_embed,omitempty"` // muon: embeddings and head on Muon
 }
 
 // RecipeOf is cfg's recipe, with the trainer's defaults filled in.
 func RecipeOf(cfg trainer.Config) Recipe {
 	cfg.Defaults()
-	return Recipe{cfg.Optimizer, cfg.LR, cfg.WeightDecay, cfg.GradClip, cfg.Batch, cfg.Warmup, cfg.Decay, cfg.DecayShape, cfg.ValFraction, cfg.EvalWindows}
+	return Recipe{cfg.Optimizer, cfg.LR, cfg.WeightDecay, cfg.GradClip, cfg.Batch, cfg.Warmup, cfg.Decay, cfg.DecayShape, cfg.ValFraction, cfg.EvalWindows,
+		cfg.MuonScale, cfg.MuonEmbed}
+}
+
+// muonScale is r's Muon update scale ("" for another optimizer).
+func (r Recipe) muonScale() string {
+	if r.Optimizer == trainer.OptMuon && r.MuonScale == "" {
+		return "rms"
+	}
+	return r.MuonScale
+}
+
+// optimizer names the optimizer with its Muon options where they are not
+// the defaults, e.g. "muon (mup scale, embeddings on muon)".
+func (r Recipe) optimizer() string {
+	var opts []string
+	if s := r.muonScale(); s != "" && s != "rms" {
+		opts = append(opts, s+" scale")
+	}
+	if r.MuonEmbed {
+		opts = append(opts, "embeddings on muon")
+	}
+	if len(opts) == 0 {
+		return r.Optimizer
+	}
+	return r.Optimizer + " (" + strings.Join(opts, ", ") + ")"
 }
 
 // String is the recipe in a caption's words, e.g. "muon, lr 0.008, weight
@@ -38,7 +66,7 @@ func RecipeOf(cfg trainer.Config) Recipe {
 // validation 0.1 of the data in at most 64 windows".
 func (r Recipe) String() string {
 	s := fmt.Sprintf("%s, lr %s, weight decay %s, grad clip %s, batch %d, warmup %s",
-		r.Optimizer, num(r.LR), orNone(r.WeightDecay), orNone(r.GradClip), r.Batch, num(r.Warmup))
+		r.optimizer(), num(r.LR), orNone(r.WeightDecay), orNone(r.GradClip), r.Batch, num(r.Warmup))
 	if r.DecayShape != "" {
 		s += fmt.Sprintf(", decay %s (%s)", orNone(r.Decay), r.DecayShape)
 	}
@@ -62,6 +90,10 @@ func recipeDiff(a, b Recipe, s, t string) (field, va, vb string) {
 	switch {
 	case a.Optimizer != b.Optimizer:
 		return "optimizer", a.Optimizer, b.Optimizer
+	case a.muonScale() != b.muonScale():
+		return "muon scale", a.muonScale(), b.muonScale()
+	case a.MuonEmbed != b.MuonEmbed:
+		return "muon on embeddings", strconv.FormatBool(a.MuonEmbed), strconv.FormatBool(b.MuonEmbed)
 	case a.LR != b.LR:
 		return "lr", num(a.LR), num(b.LR)
 	case a.WeightDecay != b.WeightDecay:

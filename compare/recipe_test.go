@@ -11,12 +11,28 @@ import (
 
 func TestRecipeOf(t *testing.T) {
 	got := RecipeOf(trainer.Config{Optimizer: trainer.OptMuon, Steps: 100})
-	want := Recipe{Optimizer: "muon", LR: 8e-3, WeightDecay: 0.1, GradClip: 1, Batch: 16, Warmup: 0.02, Decay: 0.1, DecayShape: "linear", ValFraction: 0.1, EvalWindows: 64}
+	want := Recipe{Optimizer: "muon", LR: 8e-3, WeightDecay: 0.1, GradClip: 1, Batch: 16, Warmup: 0.02, Decay: 0.1, DecayShape: "linear", ValFraction: 0.1, EvalWindows: 64, MuonScale: "rms"}
 	if got != want {
 		t.Errorf("RecipeOf(muon) = %+v, want %+v", got, want)
 	}
 	if s, want := got.String(), "muon, lr 0.008, weight decay 0.1, grad clip 1, batch 16, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 64 windows"; s != want {
 		t.Errorf("String() = %q, want %q", s, want)
+	}
+	paper := RecipeOf(trainer.Config{Optimizer: trainer.OptMuon, MuonScale: "mup", MuonEmbed: true, Steps: 100})
+	if s, want := paper.String(), "muon (mup scale, embeddings on muon), lr 0.008,"; !strings.HasPrefix(s, want) {
+		t.Errorf("String() = %q, want it to start %q", s, want)
+	}
+	old := want
+	old.MuonScale = "" // a file from before the scale was recorded
+	if f, _, _ := recipeDiff(old, want, trainer.ScheduleWSD, trainer.ScheduleWSD); f != "" {
+		t.Errorf("a muon recipe without a scale differs from rms in %s", f)
+	}
+	if f, va, vb := recipeDiff(got, paper, trainer.ScheduleWSD, trainer.ScheduleWSD); f != "muon scale" || va != "rms" || vb != "mup" {
+		t.Errorf("rms against mup: differs in %q (%s, %s)", f, va, vb)
+	}
+	paper.MuonScale = "rms"
+	if f, _, _ := recipeDiff(got, paper, trainer.ScheduleWSD, trainer.ScheduleWSD); f != "muon on embeddings" {
+		t.Errorf("embeddings on muon or not: differs in %q", f)
 	}
 	cos := RecipeOf(trainer.Config{Schedule: trainer.ScheduleCosine, WeightDecay: -1, GradClip: -1, LR: 1e-3, ValFraction: 0.05, EvalWindows: 512})
 	if s, want := cos.String(), "adamw, lr 0.001, weight decay none, grad clip none, batch 16, warmup 0.02, validation 0.05 of the data in at most 512 windows"; s != want {

@@ -27,8 +27,19 @@ type MuonConfig struct {
 	//     (or NSGD) branch alike;
 	//   "spectral": sqrt(max(1, fanOut/fanIn)), Keller Jordan's original
 	//     (his max(1, rows/cols) on PyTorch's [out, in] weights); it wants a
-	//     larger learning rate for matrices (~0.02) than the other branch.
+	//     larger learning rate for matrices (~0.02) than the other branch;
+	//   "mup": sqrt(fanOut/fanIn), the spectral form of muP (Yang, Simon and
+	//     Bernstein): an orthogonalised update has spectral norm 1, so every
+	//     matrix moves by lr*sqrt(fanOut/fanIn) in spectral norm whatever the
+	//     width, and the learning rate transfers across widths.
 	Scale string
+
+	// Embeddings puts the 2-D embeddings (token and position tables, the
+	// tied or untied head) on Muon too, as the zero/one-layer expansion
+	// paper runs it ("Muon on every matrix"); by default they take the
+	// NonMatrix branch. A table of V rows counts as a V x width matrix
+	// (fanIn V). Weight decay applies to them only where Param.Decay is set.
+	Embeddings bool
 
 	// NonMatrix picks the update of every tensor that is not a hidden matrix
 	// (embeddings, the tied head, norms, biases):
@@ -66,7 +77,8 @@ func (c MuonConfig) withDefaults() MuonConfig {
 }
 
 // Muon is MomentUm Orthogonalized by Newton-Schulz (Jordan et al., 2024) for
-// hidden weight matrices (Param.Kind == Matrix):
+// hidden weight matrices (Param.Kind == Matrix, and embeddings with
+// MuonConfig.Embeddings):
 //
 //	buf = momentum*buf + g
 //	u   = g + momentum*buf (Nesterov) or buf
@@ -114,8 +126,8 @@ type muonLane struct {
 // NewMuon returns a Muon optimizer, or an error for an unknown option.
 func NewMuon(cfg MuonConfig) (*Muon, error) {
 	cfg = cfg.withDefaults()
-	if cfg.Scale != "rms" && cfg.Scale != "spectral" {
-		return nil, fmt.Errorf("nn: muon scale %q unknown (want rms or spectral)", cfg.Scale)
+	if !slices.Contains(MuonScales, cfg.Scale) {
+		return nil, fmt.Errorf("nn: muon scale %q unknown (want rms, spectral or mup)", cfg.Scale)
 	}
 	if cfg.NonMatrix != "adamw" && cfg.NonMatrix != "nsgd" {
 		return nil, fmt.Errorf("nn: muon non-matrix optimizer %q unknown (want adamw or nsgd)", cfg.NonMatrix)
@@ -138,16 +150,27 @@ func (o *Muon) SetSteps(n int) { o.steps = n }
 func (o *Muon) State(p *Param) map[string][]float32 { return o.state.get(p) }
 func (o *Muon) ResetState(p *Param)                 { o.state.reset(p) }
 func (o *Muon) SetState(p *Param, s map[string][]float32) error {
-	if p.Kind == Matrix || o.cfg.NonMatrix == "nsgd" {
+	if o.orthogonal(p) || o.cfg.NonMatrix == "nsgd" {
 		return o.state.set(p, s, map[string]int{"momentum": p.Len()})
 	}
 	return o.state.set(p, s, map[string]int{"m": p.Len(), "v": p.Len(), "step": 1})
 }
 
+// MuonScales are the values of MuonConfig.Scale.
+var MuonScales = []string{"rms", "spectral", "mup"}
+
+// orthogonal reports whether p's update is orthogonalised.
+func (o *Muon) orthogonal(p *Param) bool {
+	return len(p.Shape) == 2 && (p.Kind == Matrix || p.Kind == Embedding && o.cfg.Embeddings)
+}
+
 // shapeScale returns the update multiplier for a fanIn x fanOut matrix.
 func (o *Muon) shapeScale(fanIn, fanOut int) float32 {
-	if o.cfg.Scale == "spectral" {
+	switch o.cfg.Scale {
+	case "spectral":
 		return float32(math.Sqrt(max(1, float64(fanOut)/float64(fanIn))))
+	case "mup":
+		return float32(math.Sqrt(float64(fanOut) / float64(fanIn)))
 	}
 	return float32(0.2 * math.Sqrt(float64(max(fanIn, fanOut))))
 }
@@ -179,7 +202,7 @@ func (o *Muon) momentum(buf, g, u []float32) {
 func (o *Muon) Step(params []*Param, lr float32) {
 	o.jobs = o.jobs[:0]
 	for _, p := range params {
-		if p.Kind == Matrix && len(p.Shape) == 2 {
+		if o.orthogonal(p) {
 			o.jobs = append(o.jobs, muonJob{p, o.buffer(p), nsFLOPs(p.Shape[0], p.Shape[1], o.cfg.NSSteps)})
 		}
 	}
@@ -187,7 +210,7 @@ func (o *Muon) Step(params []*Param, lr float32) {
 	clear(o.jobs) // keep no parameter alive
 	for _, p := range params {
 		switch {
-		case p.Kind == Buffer, p.Kind == Matrix && len(p.Shape) == 2:
+		case p.Kind == Buffer, o.orthogonal(p):
 		case o.cfg.NonMatrix == "nsgd":
 			o.upd = grow(o.upd, p.Len())
 			u := o.upd
@@ -261,7 +284,10 @@ func (o *Muon) update(j *muonJob, l *muonLane) {
 	l.work.gemm = o.gemm
 	newtonSchulz(u, u, rows, cols, o.cfg.NSSteps, &l.work)
 	s := lr * o.shapeScale(rows, cols)
-	decay := 1 - lr*o.cfg.WeightDecay
+	decay := float32(1)
+	if p.Decay {
+		decay = 1 - lr*o.cfg.WeightDecay
+	}
 	w := p.Data[:len(u)]
 	for i, v := range u {
 		w[i] = w[i]*decay - s*v

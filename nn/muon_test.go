@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/sproutml/sprout/asm"
@@ -171,5 +172,66 @@ func BenchmarkTrainStepMuon(b *testing.B) {
 			opt, _ := NewMuon(MuonConfig{WeightDecay: 0.1})
 			benchTrain(b, benchConfig, 16, 256, tc.workers, opt)
 		})
+	}
+}
+
+// TestMuonEmbeddings checks that MuonConfig.Embeddings updates an embedding
+// exactly as a hidden matrix without weight decay, and that without it the
+// embedding takes the NSGD branch.
+func TestMuonEmbeddings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	mk := func(kind ParamKind) *Param {
+		p := newParam("t", kind, 40, 24)
+		p.Decay = false
+		randn(rand.New(rand.NewPCG(1, 2)), p.Data, 0.02)
+		return p
+	}
+	grads := make([][]float32, 3)
+	for i := range grads {
+		grads[i] = make([]float32, 40*24)
+		randn(rng, grads[i], 1)
+	}
+	for _, scale := range MuonScales {
+		emb, mat, plain := mk(Embedding), mk(Matrix), mk(Embedding)
+		on, _ := NewMuon(MuonConfig{Scale: scale, Embeddings: true, WeightDecay: 0.1})
+		ref, _ := NewMuon(MuonConfig{Scale: scale, WeightDecay: 0.1})
+		off, _ := NewMuon(MuonConfig{Scale: scale, WeightDecay: 0.1})
+		for _, g := range grads {
+			copy(emb.Grad, g)
+			copy(mat.Grad, g)
+			copy(plain.Grad, g)
+			on.Step([]*Param{emb}, 0.01)
+			ref.Step([]*Param{mat}, 0.01)
+			off.Step([]*Param{plain}, 0.01)
+		}
+		for i := range emb.Data {
+			if math.Float32bits(emb.Data[i]) != math.Float32bits(mat.Data[i]) {
+				t.Fatalf("scale %s: embedding on Muon [%d] = %v, a matrix without decay %v", scale, i, emb.Data[i], mat.Data[i])
+			}
+		}
+		if slices.Equal(plain.Data, emb.Data) {
+			t.Fatalf("scale %s: the embedding took Muon without Embeddings", scale)
+		}
+	}
+}
+
+// TestMuonShapeScale pins the three update scalings.
+func TestMuonShapeScale(t *testing.T) {
+	for _, tc := range []struct {
+		scale         string
+		fanIn, fanOut int
+		want          float64
+	}{
+		{"rms", 64, 256, 0.2 * 16}, {"rms", 256, 64, 0.2 * 16},
+		{"spectral", 64, 256, 2}, {"spectral", 256, 64, 1},
+		{"mup", 64, 256, 2}, {"mup", 256, 64, 0.5}, {"mup", 64, 64, 1},
+	} {
+		o, err := NewMuon(MuonConfig{Scale: tc.scale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := float64(o.shapeScale(tc.fanIn, tc.fanOut)); math.Abs(got-tc.want) > 1e-6 {
+			t.Errorf("%s %dx%d: scale %v, want %v", tc.scale, tc.fanIn, tc.fanOut, got, tc.want)
+		}
 	}
 }

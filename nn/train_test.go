@@ -63,6 +63,8 @@ func TestOverfitMuon(t *testing.T) {
 	}
 	opt, _ := NewMuon(MuonConfig{Scale: "spectral"})
 	overfit(t, opt, 2e-2, 300)
+	opt, _ = NewMuon(MuonConfig{Scale: "mup", Embeddings: true})
+	overfit(t, opt, 2e-2, 300)
 	if _, err := NewMuon(MuonConfig{Scale: "bogus"}); err == nil {
 		t.Fatal("unknown scale accepted")
 	}

@@ -6,6 +6,8 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
@@ -40,6 +42,12 @@ type Config struct {
 	LR          float64 `json:"lr"`                     // peak learning rate; default per optimizer (DefaultLR)
 	WeightDecay float64 `json:"weight_decay,omitempty"` // decoupled, on matrices; default 0.1, < 0 disables
 	GradClip    float64 `json:"grad_clip,omitempty"`    // global norm; default 1, < 0 disables
+
+	// Muon only: how an orthogonalised update is scaled (nn.MuonConfig.Scale:
+	// "rms" default, "spectral" or "mup"), and whether the embeddings and the
+	// head are on Muon too (nn.MuonConfig.Embeddings; default: normalised SGD).
+	MuonScale string `json:"muon_scale,omitempty"`
+	MuonEmbed bool   `json:"muon_embed,omitempty"`
 
 	// Schedule kind ("wsd" default, "cosine", "constant") and its fractions;
 	// zero fractions take the paper's defaults (2% warmup, 10% decay), and a
@@ -166,6 +174,9 @@ func (c *Config) Defaults() {
 	if c.GradClip == 0 {
 		c.GradClip = DefaultGradClip
 	}
+	if c.Optimizer == OptMuon && c.MuonScale == "" {
+		c.MuonScale = "rms"
+	}
 	if c.Schedule == "" {
 		c.Schedule = ScheduleWSD
 	}
@@ -250,6 +261,12 @@ func (c *Config) Validate() error {
 	}
 	if !finite(c.LR) || c.LR <= 0 {
 		bad("lr must be positive and finite, got %v", c.LR)
+	}
+	switch {
+	case c.Optimizer != OptMuon && (c.MuonScale != "" || c.MuonEmbed):
+		bad("muon_scale and muon_embed apply to the muon optimizer only, not %s", c.Optimizer)
+	case c.Optimizer == OptMuon && !slices.Contains(nn.MuonScales, c.MuonScale):
+		bad("muon_scale %q is unknown (want %s)", c.MuonScale, strings.Join(nn.MuonScales, ", "))
 	}
 	if !finite(c.WeightDecay) {
 		bad("weight_decay must be finite, got %v", c.WeightDecay)

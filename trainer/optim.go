@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -25,6 +26,7 @@ type optimHyper struct {
 	Nesterov    bool    `json:"nesterov,omitempty"`
 	Scale       string  `json:"scale,omitempty"`      // muon
 	NonMatrix   string  `json:"non_matrix,omitempty"` // muon
+	Embeddings  bool    `json:"embeddings,omitempty"` // muon: embeddings and head on Muon
 }
 
 // newOptimizer builds the optimizer cfg names and the hyper-parameters a
@@ -38,12 +40,12 @@ func newOptimizer(cfg *Config) (nn.Optimizer, *OptimizerInfo, error) {
 		opt = nn.NewAdamW(nn.AdamWConfig{WeightDecay: wd})
 		h.Beta1, h.Beta2 = 0.9, 0.95
 	case OptMuon:
-		m, err := nn.NewMuon(nn.MuonConfig{WeightDecay: wd})
+		m, err := nn.NewMuon(nn.MuonConfig{WeightDecay: wd, Scale: cfg.MuonScale, Embeddings: cfg.MuonEmbed})
 		if err != nil {
 			return nil, nil, err
 		}
 		opt = m
-		h.Momentum, h.Nesterov, h.Scale, h.NonMatrix = 0.95, true, "rms", "nsgd"
+		h.Momentum, h.Nesterov, h.Scale, h.NonMatrix, h.Embeddings = 0.95, true, cmp.Or(cfg.MuonScale, "rms"), "nsgd", cfg.MuonEmbed
 	case OptSGD:
 		opt = nn.NewSGD(nn.SGDConfig{Momentum: SGDMomentum, Nesterov: true, WeightDecay: wd})
 		h.Momentum, h.Nesterov = SGDMomentum, true

@@ -65,11 +65,14 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "workers (0: all cores)")
 	steps := fs.Int("steps", 20, "timed steps")
 	warm := fs.Int("warmup-steps", 3, "untimed steps before the timed ones")
-	optimizer := fs.String("optimizer", "adamw", "optimizer: adamw, muon or sgd")
+	recipe := addRecipeFlags(fs, "bench train", recipeNoSchedule)
 	data := fs.String("data", "", "training data (default: the embedded corpus)")
 	jsonOut := fs.Bool("json", false, "print the result as one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (read it with go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := recipe.resolve(); err != nil {
 		return err
 	}
 	var prof io.Writer
@@ -106,13 +109,13 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 		Data:      *data,
 		Batch:     *batch,
 		Steps:     *warm + *steps,
-		Optimizer: *optimizer,
 		Schedule:  trainer.ScheduleConstant,
 		Workers:   *workers,
 		Seed:      1,
 		EvalEvery: -1,
 		LogEvery:  1,
 	}
+	recipe.apply(&cfg)
 	// The whole run, memory included, is checked before anything is
 	// allocated, as train does.
 	check := cfg

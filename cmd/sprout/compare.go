@@ -28,11 +28,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	addModelFlags(fs, &model, "target depth in blocks (the fixed run's depth, and every progressive run's after growth)")
 	batch := fs.Int("batch", 16, "sequences per step")
 	steps := fs.Int("steps", 600, "optimizer steps of every run")
-	lr := fs.Float64("lr", 0, "peak learning rate (0: the optimizer's default)")
-	optimizer := fs.String("optimizer", "adamw", "optimizer: adamw, muon or sgd")
-	weightDecay := fs.Float64("weight-decay", trainer.DefaultWeightDecay, "decoupled weight decay on matrices (0: none)")
-	warmup := fs.Float64("warmup", 0, "warmup fraction of the steps (0: 0.02)")
-	decay := fs.Float64("decay", 0, "WSD decay fraction of the steps (0: 0.10)")
+	recipe := addRecipeFlags(fs, "compare", recipeFractions)
 	seed := fs.Uint64("seed", 1, "seed of initialisation and data order, shared by all runs (with --replot: the seed of runs whose file does not record one)")
 	seedList := fs.String("seeds", "", "run every variant once per seed, e.g. 1,2,3 (instead of --seed): each run is compared with the fixed run of its seed, and a table over seeds gives every variant's mean")
 	variants := fs.String("variants", compare.DefaultSpecs, "runs, comma-separated: fixed, FROM-STRATEGY (0-random, 1-random, 1-copy, 1-copy-interleave, 1-zero, ...), with optional -cosine and @TAU suffixes, and fixed=SPEC: the fixed-depth model cut to the FLOPs of the progressive run SPEC (fixed=0-random@0.6)")
@@ -52,6 +48,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	noBaseline := fs.Bool("no-baseline", false, "allow --variants without \"fixed\", to split a comparison across processes or machines (join the parts with --replot A,B)")
 	title := fs.String("title", "", "chart title (default: depth and width)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := recipe.resolve(); err != nil {
 		return err
 	}
 	if *batch < 1 {
@@ -94,9 +93,6 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if !(*growRewarmup >= 0 && *growRewarmup < 1) {
 		return usagef("compare: --grow-rewarmup must be a fraction of the steps in [0, 1), got %v", *growRewarmup)
 	}
-	if !(*weightDecay >= 0) || math.IsInf(*weightDecay, 0) {
-		return usagef("compare: --weight-decay must be a finite number >= 0, got %v", *weightDecay)
-	}
 	if *data != "" {
 		if _, err := os.Stat(*data); err != nil {
 			return fmt.Errorf("compare: --data: %w", err)
@@ -111,11 +107,6 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			Data:        *data,
 			Batch:       *batch,
 			Steps:       *steps,
-			Optimizer:   *optimizer,
-			LR:          *lr,
-			WeightDecay: orNone(*weightDecay),
-			Warmup:      *warmup,
-			Decay:       *decay,
 			Seed:        *seed,
 			Workers:     *workers,
 			EvalEvery:   *evalEvery,
@@ -129,6 +120,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		Tolerance:  *tolerance,
 		NoBaseline: *noBaseline,
 	}
+	recipe.apply(&e.Base)
 	if err := e.Base.Model.Validate(); err != nil {
 		return usagef("compare: %v", err)
 	}

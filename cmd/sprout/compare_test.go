@@ -80,7 +80,7 @@ func TestCompareCommand(t *testing.T) {
 	}
 	table, _ := os.ReadFile(filepath.Join(out, "compare.txt"))
 	if !strings.HasPrefix(string(table), "run ") || !strings.Contains(string(table), "FLOPs ratio") || strings.Count(string(table), "\n") != 5 ||
-		!strings.HasSuffix(string(table), "\nrecipe: adamw, lr 0.002, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 4 windows\n") {
+		!strings.HasSuffix(string(table), "\nrecipe: muon, lr 0.008, weight decay 0.1, grad clip 1, batch 4, warmup 0.02, decay 0.1 (linear), validation 0.1 of the data in at most 4 windows\n") {
 		t.Errorf("compare.txt:\n%s", table)
 	}
 	if jl, _ := os.ReadFile(filepath.Join(out, "compare.jsonl")); string(jl) != stdout {
@@ -115,11 +115,11 @@ func TestCompareCommand(t *testing.T) {
 	out4 := filepath.Join(t.TempDir(), "lr")
 	args = append([]string{"compare", "--data", data, "--steps", "20", "--eval-every", "5", "--eval-windows", "4",
 		"--variants", "1-random", "--no-baseline", "--lr", "0.004", "--out", out4}, tinyModelFlags...)
-	if code, part, stderr := runSprout(args...); code != 0 || !strings.Contains(part, "\nrecipe: adamw, lr 0.004,") {
+	if code, part, stderr := runSprout(args...); code != 0 || !strings.Contains(part, "\nrecipe: muon, lr 0.004,") {
 		t.Fatalf("--lr 0.004: exit %d\n%s\n%s", code, part, stderr)
 	}
 	code, _, stderr = runSprout("compare", "--replot", filepath.Join(out, "compare.jsonl")+","+filepath.Join(out4, "compare.jsonl"))
-	if code != 1 || !strings.Contains(stderr, `runs "fixed" (seed 1) and "1-random" (seed 1) were trained with different lr (0.002 and 0.004)`) {
+	if code != 1 || !strings.Contains(stderr, `runs "fixed" (seed 1) and "1-random" (seed 1) were trained with different lr (0.008 and 0.004)`) {
 		t.Errorf("--replot of parts of two learning rates: exit %d, %s", code, stderr)
 	}
 	// The redrawn chart is titled by the runs' model, not the flags' defaults.

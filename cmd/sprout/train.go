@@ -40,10 +40,6 @@ const (
 	// 0.767 validation loss, within noise).
 	defaultGrowInit = "copy"
 	defaultOut      = "runs/latest"
-	// Muon, as the zero/one-layer paper ran it: in 600-step runs of the
-	// main job's shape at width 128 it reached a validation loss of 0.77
-	// against AdamW's best 0.87.
-	defaultOptimizer = trainer.OptMuon
 )
 
 // trainFlags are the flags of `sprout train`.
@@ -57,8 +53,7 @@ type trainFlags struct {
 	growFrom, growAt, growInit, growOptState string
 	growScale, growPlace                     string
 	growRewarmup                             float64
-	optimizer, schedule, decayShape          string
-	lr, warmup, decay, weightDecay, gradClip float64
+	recipe                                   *recipeFlags
 	valFraction                              float64
 	workers                                  int
 	seed                                     uint64
@@ -89,14 +84,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.StringVar(&f.growScale, "grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")
 	fs.StringVar(&f.growPlace, "grow-place", string(grow.PlaceBottom), "random/zero growth: where the trained blocks go among the new ones: bottom, top or middle")
 	fs.Float64Var(&f.growRewarmup, "grow-rewarmup", 0, "after each expansion, ramp the learning rate back up over this fraction of the steps (0: none)")
-	fs.StringVar(&f.optimizer, "optimizer", defaultOptimizer, "optimizer: adamw, muon or sgd")
-	fs.Float64Var(&f.lr, "lr", 0, "peak learning rate (0: the optimizer's default: adamw 2e-3, muon 8e-3, sgd 0.3)")
-	fs.Float64Var(&f.weightDecay, "weight-decay", trainer.DefaultWeightDecay, "decoupled weight decay on matrices (0: none)")
-	fs.Float64Var(&f.gradClip, "grad-clip", trainer.DefaultGradClip, "clip the global gradient norm to this (0: no clipping)")
-	fs.StringVar(&f.schedule, "schedule", trainer.ScheduleWSD, "learning-rate schedule: wsd, cosine or constant")
-	fs.Float64Var(&f.warmup, "warmup", trainer.DefaultWarmup, "warmup fraction of the steps")
-	fs.Float64Var(&f.decay, "decay", trainer.DefaultDecay, "WSD decay fraction of the steps")
-	fs.StringVar(&f.decayShape, "decay-shape", trainer.DecayLinear, "WSD decay shape: linear, cosine or 1-sqrt")
+	f.recipe = addRecipeFlags(fs, "train", recipeSchedule)
 	fs.IntVar(&f.workers, "workers", 0, "goroutines sharing each batch (0: one per core)")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the data order and the expansion")
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "steps between validation evaluations (0: steps/10; -1: never)")
@@ -123,14 +111,6 @@ func (f *trainFlags) config() (trainer.Config, error) {
 		Batch:           f.batch,
 		Steps:           f.steps,
 		Shard:           f.shard,
-		Optimizer:       f.optimizer,
-		LR:              f.lr,
-		WeightDecay:     orNone(f.weightDecay),
-		GradClip:        orNone(f.gradClip),
-		Schedule:        f.schedule,
-		Warmup:          orNone(f.warmup),
-		Decay:           orNone(f.decay),
-		DecayShape:      f.decayShape,
 		Workers:         f.workers,
 		Seed:            f.seed,
 		EvalEvery:       f.evalEvery,
@@ -143,7 +123,8 @@ func (f *trainFlags) config() (trainer.Config, error) {
 		// with --force.
 		Replace: f.force || !f.set("out"),
 	}
-	if f.schedule != trainer.ScheduleWSD {
+	f.recipe.apply(&cfg)
+	if cfg.Schedule != trainer.ScheduleWSD {
 		if f.set("decay") || f.set("decay-shape") {
 			return cfg, usagef("train: --decay and --decay-shape apply to --schedule wsd only")
 		}
@@ -151,14 +132,6 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	}
 	if f.steps < 1 {
 		return cfg, usagef("train: --steps must be at least 1, got %d", f.steps)
-	}
-	for _, v := range []struct {
-		name string
-		x    float64
-	}{{"lr", f.lr}, {"weight-decay", f.weightDecay}, {"grad-clip", f.gradClip}, {"warmup", f.warmup}, {"decay", f.decay}} {
-		if v.x < 0 {
-			return cfg, usagef("train: --%s must not be negative, got %v", v.name, v.x)
-		}
 	}
 	if f.workers < 0 {
 		return cfg, usagef("train: --workers must not be negative, got %d", f.workers)
@@ -249,6 +222,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.sampleTokens < 0 {
 		return usagef("train: --sample-tokens must not be negative")
+	}
+	if err := f.recipe.resolve(); err != nil {
+		return err
 	}
 	if err := f.checkCounts(); err != nil {
 		return err
@@ -366,7 +342,7 @@ func (f *trainFlags) override(c *trainer.Config) error {
 		case "force":
 			c.Replace = f.force
 		case "lr":
-			c.LR = f.lr
+			c.LR = f.recipe.lr
 		case "data": // the same file may be named from another directory
 			if !samePath(f.data, c.Data) {
 				errs = append(errs, usagef("train: --data cannot change when resuming (the checkpoint trained on %s)", c.Data))
