@@ -235,3 +235,81 @@ func TestMuonShapeScale(t *testing.T) {
 		}
 	}
 }
+
+// TestSymmetricProduct checks symmetric against a full product in float64 on
+// odd sizes, both orientations of X and the square of a symmetric matrix.
+func TestSymmetricProduct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, r := range []int{1, 7, 33, 100, symMin, symMin + 1, 450, 517} {
+		for _, k := range []int{1, 5, 64, 97} {
+			x := make([]float32, r*k)
+			randn(rng, x, 1)
+			for _, tc := range []struct {
+				name           string
+				transA, transB bool
+				ld             int
+			}{{"X X^T", false, true, k}, {"X^T X", true, false, r}} {
+				got := make([]float32, r*r)
+				symmetric(asm.Bound(0), tc.transA, tc.transB, r, k, 1, x, tc.ld, x, tc.ld, 0, got)
+				for i := 0; i < r; i++ {
+					for j := 0; j < r; j++ {
+						var want float64
+						for l := 0; l < k; l++ {
+							if tc.transA { // x is k x r
+								want += float64(x[l*r+i]) * float64(x[l*r+j])
+							} else { // x is r x k
+								want += float64(x[i*k+l]) * float64(x[j*k+l])
+							}
+						}
+						if d := math.Abs(float64(got[i*r+j]) - want); d > 1e-4*float64(k)+1e-5 {
+							t.Fatalf("%s r=%d k=%d: [%d,%d] = %v, want %v", tc.name, r, k, i, j, got[i*r+j], want)
+						}
+					}
+				}
+			}
+		}
+		// C = 2*S*S + C for a symmetric S and C.
+		s := make([]float32, r*r)
+		c := make([]float32, r*r)
+		for i := 0; i < r; i++ {
+			for j := 0; j <= i; j++ {
+				v, w := float32(rng.NormFloat64()), float32(rng.NormFloat64())
+				s[i*r+j], s[j*r+i], c[i*r+j], c[j*r+i] = v, v, w, w
+			}
+		}
+		want := make([]float64, r*r)
+		for i := 0; i < r; i++ {
+			for j := 0; j < r; j++ {
+				want[i*r+j] = float64(c[i*r+j])
+				for l := 0; l < r; l++ {
+					want[i*r+j] += 2 * float64(s[i*r+l]) * float64(s[l*r+j])
+				}
+			}
+		}
+		symmetric(asm.Bound(0), false, false, r, r, 2, s, r, s, r, 1, c)
+		for i, w := range want {
+			if d := math.Abs(float64(c[i]) - w); d > 1e-4*float64(r)+1e-5 {
+				t.Fatalf("S*S r=%d: [%d] = %v, want %v", r, i, c[i], w)
+			}
+		}
+	}
+}
+
+// BenchmarkNewtonSchulz runs five iterations on one core at the shapes of a
+// block's matrices for widths 64, 256 and 768.
+func BenchmarkNewtonSchulz(b *testing.B) {
+	for _, sh := range [][2]int{{64, 64}, {64, 256}, {256, 256}, {256, 1024}, {768, 768}, {768, 3072}} {
+		b.Run(fmt.Sprintf("%dx%d", sh[0], sh[1]), func(b *testing.B) {
+			r, c := sh[0], sh[1]
+			g := make([]float32, r*c)
+			randn(rand.New(rand.NewPCG(1, 1)), g, 1)
+			out := make([]float32, r*c)
+			w := nsWork{gemm: asm.Bound(1)}
+			b.SetBytes(0)
+			for b.Loop() {
+				newtonSchulz(out, g, r, c, 5, &w)
+			}
+			b.ReportMetric(nsFLOPs(r, c, 5)*float64(b.N)/b.Elapsed().Seconds()/1e9, "full-GFLOP/s")
+		})
+	}
+}
