@@ -250,11 +250,11 @@ func runOne(ctx context.Context, v Variant, opt Options, tag string) (Run, error
 		sinks = append(sinks, trainer.NewProgress(opt.Progress, int64(v.Config.Steps)))
 	}
 	res, err := train(ctx, v.Config, sinks)
-	if err != nil {
-		return c.run, fmt.Errorf("compare: run %q: %w", v.Name, err)
-	}
 	if res != nil {
 		c.run.Summary = res.Summary
+	}
+	if err != nil {
+		return c.run, fmt.Errorf("compare: run %q: %w", v.Name, err)
 	}
 	if opt.Progress != nil {
 		s := c.run.Summary

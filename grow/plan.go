@@ -101,10 +101,26 @@ type Plan struct {
 	// for the whole model. 0 keeps the scheduled rate (the paper's rule).
 	Rewarmup float64 `json:"rewarmup,omitempty"`
 
+	// Auto records how an automatic expansion point (AtStep) was picked:
+	// nil when the user gave it or took the default.
+	Auto *Auto `json:"auto,omitempty"`
+
 	// Extra earlier stages for multi-stage ablations (e.g. 0 -> 2 at 0.5,
 	// then -> 12 at 0.8): each is (fraction of the run, depth), strictly
 	// increasing in both, all before the final expansion and shallower than To.
 	Extra []ExtraStage `json:"extra,omitempty"`
+}
+
+// Auto is what a calibration (compare.Calibrate) measured for a plan's
+// expansion point: a fixed-depth and a grown run of CalibSteps steps each,
+// the grown one expanded at GrowStep, came within Tolerance of each other
+// MixSteps steps after the expansion (-1: never), for FLOPs.
+type Auto struct {
+	CalibSteps int     `json:"calib_steps"`
+	GrowStep   int     `json:"grow_step"`
+	MixSteps   int     `json:"mix_steps"`
+	Tolerance  float64 `json:"tolerance"`
+	FLOPs      float64 `json:"flops"`
 }
 
 // ExtraStage is an intermediate expansion of a multi-stage plan.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,5 +90,33 @@ func TestRecipeFlagsShared(t *testing.T) {
 	}
 	if !strings.Contains(helps[1], "  -warmup float") || strings.Contains(helps[1], "  -schedule ") || strings.Contains(helps[2], "  -warmup float") {
 		t.Errorf("compare takes the fractions but no schedule, bench train neither")
+	}
+}
+
+// TestTrainGrowAtAuto calibrates a tiny run, expands it where the
+// calibration says and records the calibration in the checkpoint.
+func TestTrainGrowAtAuto(t *testing.T) {
+	data := compareCorpus(t)
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"train", "--data", data, "--steps", "60", "--eval-every", "10", "--eval-windows", "4",
+		"--grow-from", "1", "--grow-init", "random", "--grow-at", "auto", "--calibrate-steps", "30", "--sample-tokens", "0", "--out", out}, tinyModelFlags...)
+	code, stdout, stderr := runSprout(args...)
+	if code != 0 || !strings.Contains(stderr, "calibration (2 runs of 30 steps)") || !strings.Contains(stderr, "[calibrate 2/2]") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	man, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(man), `"auto": {`) || !strings.Contains(string(man), `"calib_steps": 30,`) {
+		t.Errorf("the manifest does not record the calibration:\n%s", man)
+	}
+	code, _, stderr = runSprout(append(args[:len(args):len(args)], "--calibrate-steps", "59")...)
+	if code != 1 || !strings.Contains(stderr, "at most the 54 before the decay") {
+		t.Errorf("a calibration into the decay: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runSprout("train", "--calibrate-steps", "30")
+	if code != 2 || !strings.Contains(stderr, "--calibrate-steps needs --grow-at auto") {
+		t.Errorf("--calibrate-steps alone: exit %d, %s", code, stderr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sproutml/sprout/compare"
 	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/trainer"
@@ -53,6 +54,7 @@ type trainFlags struct {
 	growFrom, growAt, growInit, growOptState string
 	growScale, growPlace                     string
 	growRewarmup                             float64
+	calibSteps                               int
 	recipe                                   *recipeFlags
 	valFraction                              float64
 	workers                                  int
@@ -78,7 +80,8 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.steps, "steps", defaultSteps, "optimizer steps")
 	fs.IntVar(&f.shard, "shard", 1, "sequences per gradient shard (must divide --batch; results do not depend on --workers)")
 	fs.StringVar(&f.growFrom, "grow-from", defaultGrowFrom, "progressive training: source depth 0 or 1 (or any below --layers), or off for fixed depth")
-	fs.StringVar(&f.growAt, "grow-at", "", "expansion point: a fraction of the steps in (0, 1), or a step number (default "+defaultAtRule+")")
+	fs.StringVar(&f.growAt, "grow-at", "", "expansion point: a fraction of the steps in (0, 1), a step number, or auto: measure the mixing time first with a fixed-depth and a grown run of --calibrate-steps steps each and expand that long before the end (default "+defaultAtRule+")")
+	fs.IntVar(&f.calibSteps, "calibrate-steps", 0, "with --grow-at auto: steps of each calibration run (0: "+strconv.FormatFloat(100*compare.DefaultCalibrateFrac, 'g', -1, 64)+"% of --steps)")
 	fs.StringVar(&f.growInit, "grow-init", defaultGrowInit, "new blocks: random, copy, copy-interleave, copy-last or zero (copying from 0 blocks falls back to random)")
 	fs.StringVar(&f.growOptState, "grow-optim-state", "fresh", "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
 	fs.StringVar(&f.growScale, "grow-scale", string(grow.ScaleDepth), "weight scale of new random blocks: depth (the init for the target depth) or trained (each matrix at the trained blocks' RMS)")
@@ -136,7 +139,13 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	if f.workers < 0 {
 		return cfg, usagef("train: --workers must not be negative, got %d", f.workers)
 	}
+	if f.set("calibrate-steps") && (f.growAt != "auto" || f.calibSteps < 1) {
+		return cfg, usagef("train: --calibrate-steps needs --grow-at auto and a number of steps >= 1")
+	}
 	if f.growFrom == "off" || f.growFrom == "" {
+		if f.growAt == "auto" {
+			return cfg, usagef("train: --grow-at auto needs a growing run (--grow-from 0, 1, ...)")
+		}
 		return cfg, nil
 	}
 	from, err := strconv.Atoi(f.growFrom)
@@ -163,8 +172,8 @@ func (f *trainFlags) config() (trainer.Config, error) {
 	if from == 0 && plan.Strategy != grow.Random && plan.Strategy != grow.Zero {
 		plan.Strategy = grow.Random // nothing to copy from zero blocks
 	}
-	if f.growAt == "" {
-		cfg.Grow = plan // the trainer picks the point for the model's size
+	if f.growAt == "" || f.growAt == "auto" {
+		cfg.Grow = plan // the trainer picks the point for the model's size, or runTrain calibrates
 		return cfg, nil
 	}
 	at, err := strconv.ParseFloat(f.growAt, 64)
@@ -287,6 +296,20 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return nil
 		})
 	} else {
+		if f.growAt == "auto" && cfg.Grow != nil {
+			c, err := compare.Calibrate(ctx, cfg, f.calibSteps, compare.DefaultTolerance, compare.Options{Progress: stderr})
+			if err != nil {
+				return withSignal(ctx, fmt.Errorf("train: --grow-at auto: %w", err))
+			}
+			cfg.Grow.AtStep = c.At
+			cfg.Grow.Auto = &grow.Auto{CalibSteps: c.CalibSteps, GrowStep: c.GrowStep, MixSteps: c.MixSteps, Tolerance: c.Tolerance, FLOPs: c.FLOPs}
+			check := cfg
+			check.Defaults()
+			if plannedFLOPs, _, err = check.PlannedFLOPs(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "%s; the calibration cost %.3g FLOPs, %.0f%% of the run's own\n", c, c.FLOPs, 100*c.FLOPs/plannedFLOPs)
+		}
 		progress.SetTotalFLOPs(plannedFLOPs)
 		// Say what is being trained once the data has loaded (the first
 		// event), so that a bad input gets its error line alone.
