@@ -165,4 +165,3 @@ func Decode(b []byte) (Header, []uint32, error) {
 	}
 	return h, out, nil
 }
-
