@@ -7,16 +7,32 @@ import (
 
 // Cut returns the end of the first chunk of text at least n bytes long
 // whose end is a pre-token boundary: just after a line break that a
-// printable ASCII byte follows. Neither the GPT-2 nor the LLaMA-3 pattern
-// matches across such a place, so chunks encode independently to the
-// same ids as the whole. With no such place after n it returns len(text).
+// printable ASCII byte precedes and another follows (a lone line break
+// between text: a longer whitespace run gives its last rune to the word
+// after it). Neither the GPT-2 nor the LLaMA-3 pattern matches across such
+// a place, so chunks encode independently to the same ids as the whole.
+// With no such place after n it returns len(text).
 func Cut(text []byte, n int) int {
-	for i := max(n, 1); i < len(text); i++ {
-		if text[i-1] == '\n' && text[i] > ' ' && text[i] < 0x7f {
+	for i := max(n, 2); i < len(text); i++ {
+		if safeCut(text, i) {
 			return i
 		}
 	}
 	return len(text)
+}
+
+// LastCut is the last place Cut could return in text, or 0.
+func LastCut(text []byte) int {
+	for i := len(text) - 1; i >= 2; i-- {
+		if safeCut(text, i) {
+			return i
+		}
+	}
+	return 0
+}
+
+func safeCut(t []byte, i int) bool {
+	return t[i-1] == '\n' && t[i] > ' ' && t[i] < 0x7f && t[i-2] > ' ' && t[i-2] < 0x7f
 }
 
 // chunkSize is the text each worker encodes at a time.

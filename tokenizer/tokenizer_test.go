@@ -209,7 +209,7 @@ func TestDecodeOutOfVocab(t *testing.T) {
 // the patterns, invalid UTF-8 included.
 func randomText(r *rand.Rand, n int) []byte {
 	alphabet := []string{"a", "b", "s", "S", "t", "T", "l", "L", "r", "e", "E", "v", "d", "D", "m", "ſ", " ", " ", "  ", "\n", "\r", "\t", "\v",
-		"'", "'", "1", "2", "½", "٣", ".", "!", "\"", "é", "Ж", "世", "😁", "\u00a0", "\u3000", "\u0085", "\u2028", "\xff", "\xe2\x82", "\xc0"}
+		"'", "'", "1", "2", "½", "\n\n", "x\ny", ".\n\n/", "٣", ".", "!", "\"", "é", "Ж", "世", "😁", "\u00a0", "\u3000", "\u0085", "\u2028", "\xff", "\xe2\x82", "\xc0"}
 	var b []byte
 	for range n {
 		b = append(b, alphabet[r.IntN(len(alphabet))]...)
@@ -377,5 +377,34 @@ func TestTrain(t *testing.T) {
 	}
 	if _, err := Train(text, TrainOptions{Vocab: 100}); err == nil || !strings.Contains(err.Error(), "below") {
 		t.Errorf("vocab 100: %v", err)
+	}
+}
+
+// Encoding chunk by chunk at Cut's places gives the ids of the whole.
+func TestCutIsSafe(t *testing.T) {
+	g := gpt2(t)
+	l3 := *g
+	l3.split, l3.next = llama3Splitter{}, llama3Next
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		text := randomText(r, 200)
+		for _, tok := range []*BPE{g, &l3} {
+			whole := tok.Encode(nil, text)
+			var parts []uint32
+			for rest := text; len(rest) > 0; {
+				k := Cut(rest, 1+r.IntN(40))
+				parts = tok.Encode(parts, rest[:k])
+				rest = rest[k:]
+			}
+			if !slices.Equal(whole, parts) {
+				t.Fatalf("%q: chunked ids differ", text)
+			}
+		}
+		if k := LastCut(text); k > 0 && Cut(text[:k+1], k) != k {
+			t.Fatalf("LastCut %d is not a Cut place", k)
+		}
+	}
+	if !slices.Equal(EncodeParallel(g, bytes.Repeat([]byte("a.\n\nb\n"), 1e5), 2, false), g.Encode(nil, bytes.Repeat([]byte("a.\n\nb\n"), 1e5))) {
+		t.Fatal("EncodeParallel differs from Encode")
 	}
 }
