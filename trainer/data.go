@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/minio/sha256-simd"
+
+	"github.com/sproutml/sprout/shard"
 )
 
 // ByteVocab is the vocabulary size of the default byte-level tokenizer.
@@ -79,6 +81,9 @@ type Dataset struct {
 	// Digest is the SHA-256 of all tokens as little-endian uint16, so a
 	// resumed run can tell that its data changed.
 	Digest string
+	// Tokenizer is the digest of the tokenizer a shard's header names
+	// (tokenizer.Digest), "" when the data does not say.
+	Tokenizer string
 }
 
 // DataState records which data a run trained on, for its checkpoints.
@@ -138,8 +143,9 @@ func LoadDataset(path string, opt DataOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("data: %s is empty", path)
 	}
 	var toks []uint16
+	var hdr shard.Header
 	if format == FormatTokens {
-		toks, err = decodeTokenFile(raw)
+		toks, hdr, err = decodeTokenFile(raw)
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %w", path, err)
 		}
@@ -147,7 +153,12 @@ func LoadDataset(path string, opt DataOptions) (*Dataset, error) {
 		toks = EncodeBytes(raw)
 	}
 	opt.Format = format
-	return NewDataset(toks, path, opt)
+	d, err := NewDataset(toks, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	d.Tokenizer = hdr.Digest
+	return d, nil
 }
 
 // readTree concatenates every regular file below dir in lexical order.
@@ -170,34 +181,23 @@ func readTree(dir string) ([]byte, error) {
 	return out, err
 }
 
-// llm.c's token file header: 256 int32, magic, version, token count.
-const (
-	llmcMagic      = 20240520
-	llmcHeaderSize = 256 * 4
-)
-
-// decodeTokenFile decodes little-endian uint16 tokens, with or without
-// llm.c's header.
-func decodeTokenFile(b []byte) ([]uint16, error) {
-	if len(b) >= llmcHeaderSize && binary.LittleEndian.Uint32(b) == llmcMagic {
-		n := binary.LittleEndian.Uint32(b[8:])
-		if int64(len(b)) == llmcHeaderSize+2*int64(n) {
-			b = b[llmcHeaderSize:]
-		} else {
-			return nil, fmt.Errorf("llm.c token file header promises %d tokens (%d bytes) but %d bytes follow it", n, 2*int64(n), len(b)-llmcHeaderSize)
+// decodeTokenFile decodes a token file: bare little-endian uint16 tokens
+// (nanoGPT), or after llm.c's 1024-byte header (magic 20240520), version 1
+// (uint16) or 2 (uint32, ids must still fit uint16 here), as `sprout
+// tokenize` writes them with the tokenizer's digest in the header.
+func decodeTokenFile(b []byte) ([]uint16, shard.Header, error) {
+	h, ids, err := shard.Decode(b)
+	if err != nil {
+		return nil, h, err
+	}
+	t := make([]uint16, len(ids))
+	for i, id := range ids {
+		if id > math.MaxUint16 {
+			return nil, h, fmt.Errorf("token %d at position %d does not fit uint16; sprout trains vocabularies up to 65536", id, i)
 		}
+		t[i] = uint16(id)
 	}
-	if len(b)%2 != 0 {
-		return nil, fmt.Errorf("token file has an odd number of bytes (%d); want little-endian uint16 tokens", len(b))
-	}
-	if len(b) == 0 {
-		return nil, errors.New("token file holds no tokens")
-	}
-	t := make([]uint16, len(b)/2)
-	for i := range t {
-		t[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return t, nil
+	return t, h, nil
 }
 
 // NewDataset validates and splits tokens read from source (a description

@@ -8,30 +8,33 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"measure the GEMM kernels (gemm) or training throughput and MFU (train)", runBench}
+	commands["bench"] = command{"measure the GEMM kernels (gemm), training throughput and MFU (train), or tokenizing (tokenize)", runBench}
 }
 
 // runBench dispatches `sprout bench gemm|train [flags]`.
 func runBench(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("bench: want a benchmark: gemm or train (see 'sprout bench -h')")
+		return usagef("bench: want a benchmark: gemm, train or tokenize (see 'sprout bench -h')")
 	}
 	switch args[0] {
 	case "gemm":
 		return runBenchGEMM(args[1:], stdout)
 	case "train":
 		return runBenchTrain(args[1:], stdout, stderr)
+	case "tokenize":
+		return runBenchTokenize(args[1:], stdout)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stdout, "Usage: sprout bench gemm|train [flags]")
+		fmt.Fprintln(stdout, "Usage: sprout bench gemm|train|tokenize [flags]")
 		fmt.Fprintln(stdout, "\n  gemm   asm.Sgemm GFLOP/s and % of the measured FMA peak, next to gonum's Sgemm")
 		fmt.Fprintln(stdout, "  train  training tokens/s and model-FLOPs utilisation of a fixed-depth model (gpt2, llama or moe)")
-		fmt.Fprintln(stdout, "\nRun 'sprout bench gemm -h' or 'sprout bench train -h' for their flags.")
+		fmt.Fprintln(stdout, "  tokenize  encoding MB/s of a tokenizer (gpt2) on one core and on all")
+		fmt.Fprintln(stdout, "\nRun 'sprout bench gemm -h', 'sprout bench train -h' or 'sprout bench tokenize -h' for their flags.")
 		return flag.ErrHelp
 	}
 	if strings.HasPrefix(args[0], "-") {
-		return usagef("bench: flag %s before the benchmark name; want 'sprout bench gemm|train [flags]'", args[0])
+		return usagef("bench: flag %s before the benchmark name; want 'sprout bench gemm|train|tokenize [flags]'", args[0])
 	}
-	return usagef("bench: unknown benchmark %q (want gemm or train)", args[0])
+	return usagef("bench: unknown benchmark %q (want gemm, train or tokenize)", args[0])
 }
 
 func runBenchGEMM(args []string, stdout io.Writer) error {
