@@ -35,10 +35,11 @@ var (
 )
 
 // avx512Validated records that the AVX-512 path has passed the whole test
-// suite (SPROUT_KERNEL=avx512 go test ./...) on real AVX-512 hardware: an AMD
-// Zen 5 EPYC and an Intel Xeon, 2026-11-27. While it is false the AVX-512
-// path is opt-in (SPROUT_KERNEL=avx512 or SetKernel(AVX512)), never the
-// default.
+// suite (SPROUT_KERNEL=avx512 go test ./...) on real AVX-512 hardware, so
+// that Best may pick it. While it is false the AVX-512 path is opt-in
+// (SPROUT_KERNEL=avx512 or SetKernel(AVX512)), never the default. The
+// machines it passed on:
+// docs/experiments.md#when-avx-512-became-the-default-path.
 const avx512Validated = true
 
 func init() {

@@ -82,10 +82,9 @@ func packCopyAVX2(d, src []float32, ld, kc, width int, alpha float32) {
 var (
 	avx2Kernel = gemmKernel{name: AVX2, mr: 6, nr: 16, mc: 144, kc: 384, nc: 4096, fn: sgemmKernelAVX2,
 		packT: packTransAVX2, packC: packCopyAVX2}
-	// Measured on Zen 5 (1 thread, best of 10, 3 rounds): mc 112, kc 512
-	// beats mc 168, kc 256 by 3-8% at 2048^3 and 4096x1024x256 and ties
-	// elsewhere: a deeper kc halves the passes over C, and the 112 x 512
-	// block of A (224 KiB) still sits in L2.
+	// mc 112, kc 512: a deeper kc halves the passes over C, and the
+	// 112 x 512 block of A (224 KiB) still sits in L2. Measured against
+	// mc 168, kc 256: docs/experiments.md#blocking-of-the-avx-512-kernel.
 	avx512Kernel = gemmKernel{name: AVX512, mr: 14, nr: 32, mc: 112, kc: 512, nc: 4096, fn: sgemmKernelAVX512,
 		packT: packTransAVX2, packC: packCopyAVX2}
 )

@@ -13,7 +13,7 @@ import (
 )
 
 // gemmBenchShapes are written MxKxN (op(A) is MxK, op(B) KxN) with the
-// transposes, as ../shared/bench/openblas_sgemm.c prints them, so that rows
+// transposes, as bench/reference/openblas_sgemm.c prints them, so that rows
 // compare directly with OpenBLAS.
 var gemmBenchShapes = []struct {
 	m, k, n        int

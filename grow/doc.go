@@ -4,10 +4,8 @@
 //
 // A run trains a source model of 0 or 1 blocks (or any depth) through most of
 // the stable phase of a warmup-stable-decay schedule, then at step tau
-// (always before the decay begins; by default 0.8 of the run, the paper's
-// point, or 0.6 for targets of 12 or more blocks of width 128 or less, where
-// 0.8 did not mix here, and at most 1% of the run before a long decay:
-// DefaultAtFor) expands it in one step to the target
+// (always before the decay begins; by default the point DefaultAtFor gives
+// for the target's depth and width) expands it in one step to the target
 // depth and finishes training, decay included, with the same
 // hyper-parameters.
 //
@@ -23,10 +21,14 @@
 // handled only through nn.Block's Params, Clone and NewBlock, so a copied moe
 // block brings its experts, router and balancing bias.
 //
-// FLOP accounting (flops.go) gives the exact model FLOPs of a training step at
-// a given depth (for moe, of the active experts only), so a run can report
-// what it spent against what the same run would have cost at the fixed
-// target depth.
+// FLOP accounting (StepFLOPs, RunFLOPs) gives the exact model FLOPs of a
+// training step at a given depth (for moe, of the active experts only), so a
+// run can report what it spent against what the same run would have cost at
+// the fixed target depth.
+//
+// How grown runs compare with fixed-depth ones at the sizes sprout trains
+// is measured in
+// docs/experiments.md#does-a-grown-model-end-where-a-fixed-depth-one-does.
 //
 // grow knows nn (models, optimizers) and nothing of trainers, data or files.
 package grow

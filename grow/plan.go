@@ -149,22 +149,13 @@ const BeforeDecay = 0.01
 // nothing here says otherwise, and never later than BeforeDecay before the
 // decay.
 //
-// Measured with 0 -> 12 random growth on the Go corpus, 81000 steps, Muon,
-// WSD with a 10% decay (the README has the runs): at width 64, tau 0.6 ends
-// 0.53%, 1.45% and 1.55% above the fixed-depth run on three seeds (1.18% on
-// their mean), 0.5 no closer (1.27% on two seeds) for more compute, 0.7 and
-// 0.8 2.1% and 3.0% above it; so no tau tried mixes on the mean, and the gap
-// stops shrinking at 0.6. At width 32 no tau down to 0.4 mixes, and 0.6 ends
-// closer than 0.8 (+3.6% against +6.4%), as it does in the width-128
-// Shakespeare runs. So a depth-12 target of width 128 or less grows at
-// NarrowDeepAt, trading some of the compute saved (2.4x fewer FLOPs instead
-// of 4.6x from zero blocks) for the final loss. Depth 6 mixes at 0.8 here
-// (width 64, +0.05%) and the paper's depth-12 GPT-2 of width 768 mixes at
-// 0.8, so shallower or wider targets keep DefaultAt. Between depths 6 and
-// 12 nothing was measured; they keep DefaultAt too. A 20% decay does not
-// change the rule: at width 64, tau 0.79 then ends 2.45% above the fixed run
-// of the same schedule (3.0% on the mean of three seeds), no closer than 0.8
-// with a 10% decay.
+// Targets of 12 or more blocks of width 128 or less grow at NarrowDeepAt:
+// there tau 0.8 ended well above the fixed-depth run and 0.6 came closest
+// (the gap stopped shrinking below it), so they trade some of the compute
+// saved for the final loss. Shallower or wider targets keep DefaultAt,
+// which mixed at depth 6 here and at the paper's depth-12 width-768 GPT-2;
+// depths 7 to 11 were not measured and keep it too. The runs behind the
+// rule: docs/experiments.md#the-default-tau-for-that-scale.
 func DefaultAtFor(layers, dim int, decay float64) float64 {
 	at := DefaultAt
 	if layers >= 12 && dim <= 128 {

@@ -66,7 +66,7 @@ func BenchmarkTrainStepArch(b *testing.B) {
 // GEMMs on N threads; "workers=2" splits the batch over two tapes on two
 // goroutines with single-threaded GEMMs and reduces their gradients, as the
 // trainer does. Compare with
-// `python3 ../shared/bench/torch_gpt.py --threads N --n_layer 6`.
+// `python3 bench/reference/torch_gpt.py --threads N --n_layer 6`.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, tc := range []struct{ threads, workers int }{{1, 1}, {2, 1}, {1, 2}} {
 		name := fmt.Sprintf("threads=%d", tc.threads)

@@ -1,8 +1,8 @@
 // Package nn is sprout's neural-network layer: reverse-mode autograd on a
 // tape, the ops a transformer needs (each with forward and backward), three
-// model families at any depth including zero blocks - GPT-2 (gpt2.go),
-// LLaMA (llama.go) and LLaMA with a routed mixture of experts (moe.go) - and
-// the AdamW, Muon and SGD optimizers with per-parameter state.
+// model families at any depth including zero blocks - GPT-2, LLaMA and LLaMA
+// with a routed mixture of experts - and the AdamW, Muon and SGD optimizers
+// with per-parameter state.
 //
 // It sits on tensor and asm (every large product is an asm.Sgemm call) and
 // knows nothing of growth plans, trainers, data or files.
@@ -23,7 +23,7 @@
 // its arch's parameters and clones deeply (a moe block's experts, router and
 // balancing bias). Param.Kind (Matrix, Vector, Embedding, Buffer),
 // Param.Decay and Param.LRMult tell optimizers what each tensor is;
-// Config.MuP switches on muP (see mup.go).
+// Config.MuP switches on muP.
 //
 // # Architectures and parameter names
 //
@@ -33,7 +33,7 @@
 // weight ([out, in]) is the transpose; embeddings and the head are
 // [vocab, d] as in HF. Names ("N" is the block index):
 //
-//	gpt2  (gpt2.go)   wte.weight [V,d]  wpe.weight [ctx,d]  lnf.weight lnf.bias [d]
+//	gpt2              wte.weight [V,d]  wpe.weight [ctx,d]  lnf.weight lnf.bias [d]
 //	                  blocks.N.ln1.weight  blocks.N.ln1.bias             [d]
 //	                  blocks.N.attn.qkv.weight [d,3d]  .attn.qkv.bias [3d]   (columns q | k | v)
 //	                  blocks.N.attn.proj.weight [d,d]  .attn.proj.bias [d]
@@ -42,7 +42,7 @@
 //	                  blocks.N.mlp.proj.weight [4d,d]  .mlp.proj.bias [d]
 //	                  (head tied to wte)
 //
-//	llama (llama.go)  tok_emb.weight [V,d]  norm.weight [d]  head.weight [V,d] (absent with TiedHead)
+//	llama             tok_emb.weight [V,d]  norm.weight [d]  head.weight [V,d] (absent with TiedHead)
 //	                  blocks.N.attn_norm.weight [d]
 //	                  blocks.N.attn.q.weight [d, H*hd]       HF self_attn.q_proj (transposed)
 //	                  blocks.N.attn.k.weight [d, KVH*hd]     HF self_attn.k_proj
@@ -51,7 +51,7 @@
 //	                  blocks.N.mlp_norm.weight [d]           HF post_attention_layernorm
 //	                  blocks.N.mlp.gate.weight [d,F]  .mlp.up.weight [d,F]  .mlp.down.weight [F,d]
 //
-//	moe   (moe.go)    as llama, with the MLP replaced by
+//	moe               as llama, with the MLP replaced by
 //	                  blocks.N.mlp.router.weight [d,E]           HF mlp.gate (transposed)
 //	                  blocks.N.mlp.router.balance_bias [E]       Kind Buffer: DeepSeek-V3's
 //	                                                             e_score_correction_bias (selection only)

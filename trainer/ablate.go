@@ -11,7 +11,8 @@ import (
 // (Base). Blocks write into a residual stream, so leaving one out is the
 // same as zeroing its output projections. A block near 0 does no work, the
 // sign of a block that learned nothing (as the new blocks of a progressive
-// run can stay; see the README). m is not changed.
+// run can stay: docs/experiments.md#why-the-new-blocks-stay-idle). m is not
+// changed.
 func AblateBlocks(m *nn.Model, windows [][]uint16, batch int) (base float64, delta []float64, err error) {
 	base, err = Evaluate(m, windows, batch)
 	if err != nil {

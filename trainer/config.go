@@ -111,17 +111,12 @@ const (
 )
 
 // DefaultLR is the peak learning rate of each optimizer for the small
-// byte-level GPTs sprout trains, picked by sweeps on the embedded corpus
-// (d=128, ctx 128, batch 16; final validation loss):
-//
-//	2 blocks, 400 steps     adamw 1e-3 1.099, 2e-3 0.944, 4e-3 0.925
-//	                        muon  2e-3 0.834, 4e-3 0.752, 1e-2 0.744, 2e-2 0.758
-//	1 -> 6 blocks at 0.8,   adamw 2e-3 0.874, 4e-3 0.988, 8e-3 0.958
-//	600 steps (copy)        muon  4e-3 0.780, 8e-3 0.771, 1.6e-2 0.784
-//
-// AdamW 2e-3; Muon 8e-3 with its "rms" update scaling, which gives matrix
-// updates AdamW's RMS, so its rate is of AdamW's order (Muon's reference
-// 0.02 belongs to its "spectral" scaling); SGD (Nesterov momentum 0.9) 0.3.
+// byte-level GPTs sprout trains, picked by short sweeps on the embedded
+// corpus: AdamW 2e-3; Muon 8e-3 with its "rms" update scaling, which gives
+// matrix updates AdamW's RMS, so its rate is of AdamW's order (Muon's
+// reference 0.02 belongs to its "spectral" scaling); SGD (Nesterov momentum
+// 0.9) 0.3. Long fixed-depth runs do better with a lower rate. The sweeps:
+// docs/experiments.md#the-default-learning-rates.
 func DefaultLR(optimizer string) float64 {
 	switch optimizer {
 	case OptMuon:

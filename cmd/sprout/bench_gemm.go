@@ -24,7 +24,7 @@ type gemmShape struct {
 }
 
 // String writes the shape as MxKxN plus the transposes, the notation of
-// ../shared/bench/openblas_sgemm.c, so rows compare line for line.
+// bench/reference/openblas_sgemm.c, so rows compare line for line.
 func (s gemmShape) String() string {
 	t := func(b bool) string {
 		if b {

@@ -41,7 +41,7 @@ type benchTrainResult struct {
 	TokensPerS   float64 `json:"tokens_per_s"` // batch*ctx / median step
 
 	// FLOPs per token: nanoGPT/PaLM's 6N + 12*L*T*d (the count of
-	// ../shared/bench/torch_gpt.py) and sprout's exact count (grow.StepFLOPs).
+	// bench/reference/torch_gpt.py) and sprout's exact count (grow.StepFLOPs).
 	FLOPsPerToken      float64 `json:"flops_per_token"`
 	FLOPsPerTokenExact float64 `json:"flops_per_token_exact"`
 	GFLOPS             float64 `json:"gflops"`

@@ -26,8 +26,8 @@ func init() {
 // steps of a WSD schedule on the embedded corpus (4.1M tokens, about 1.45
 // passes over its training split): one block until step 1600, then copied
 // into 6 blocks and finished. It costs 35% of the FLOPs of training 6 blocks
-// throughout, and takes about 3 minutes on 2 idle cores (measured by CPU
-// time: 0.09 core-seconds per step at one block, 0.51 at six).
+// throughout and takes a few minutes on two cores. Its timings and the runs
+// that chose these settings: docs/experiments.md#the-main-job.
 const (
 	defaultLayers   = 6
 	defaultDim      = 192
@@ -37,8 +37,7 @@ const (
 	defaultSteps    = 2000
 	defaultGrowFrom = "1"
 	// Copying the trained block: the paper found it slightly better than
-	// random blocks from one block (here, 600-step runs: copy 0.771, random
-	// 0.767 validation loss, within noise).
+	// random blocks from one block (here the two tie).
 	defaultGrowInit = "copy"
 	defaultOut      = "runs/latest"
 )
