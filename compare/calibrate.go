@@ -21,18 +21,22 @@ const DefaultCalibrateFrac = 0.2
 // come within the tolerance of the fixed-depth run, about the same wherever
 // the expansion happens. So a run of T steps that expands at T - t_mix ends
 // mixed, and t_mix is measured on a run that expands right after warmup.
-// docs/experiments.md ("Mixing time against tau") says how well this holds
-// at sprout's sizes.
+// At depth 6, width 64 it does not hold: t_mix grows with the expansion
+// point (docs/experiments.md, "Mixing time against tau"), so the point
+// picked comes too late there.
 type Calibration struct {
 	Steps      int     `json:"steps"`       // T: the budget calibrated for
 	CalibSteps int     `json:"calib_steps"` // steps each calibration run trained
 	GrowStep   int     `json:"grow_step"`   // where its progressive run grew (the end of warmup)
 	Tolerance  float64 `json:"tolerance"`
 
-	// MixSteps is t_mix: the steps after GrowStep until the progressive
-	// run's validation loss was first within Tolerance of the fixed run's
-	// at the same evaluation; -1 when it never was within the calibration
-	// (t_mix > CalibSteps - GrowStep).
+	// MixSteps is t_mix: the steps after GrowStep from which on the
+	// progressive run's validation loss stayed within Tolerance of the
+	// fixed run's at every evaluation to the end of the calibration; -1
+	// when it did not by its last evaluation (t_mix > CalibSteps -
+	// GrowStep). A run that touches the fixed one once and falls behind
+	// again has not mixed: right after warmup both models are near their
+	// start, and their first evaluations can be close by chance.
 	MixSteps int `json:"mix_steps"`
 
 	// At is the expansion point picked, as a step of the T-step run:
@@ -121,19 +125,26 @@ func Calibrate(ctx context.Context, base trainer.Config, calSteps int, tol float
 	return c, nil
 }
 
-// mixSteps is the steps after growStep until grown's validation loss is
-// first within tol of fixed's at the same step, or -1.
+// mixSteps is the steps after growStep from which on grown's validation
+// loss stays within tol of fixed's at every common evaluation, or -1 when
+// the last one is not.
 func mixSteps(fixed, grown []Point, growStep int, tol float64) int {
 	at := make(map[int64]float64, len(fixed))
 	for _, p := range fixed {
 		at[p.Step] = p.ValLoss
 	}
+	mix := -1
 	for _, p := range grown {
-		if f, ok := at[p.Step]; ok && p.Step > int64(growStep) && Mixed(p.ValLoss, f, tol) {
-			return int(p.Step) - growStep
+		f, ok := at[p.Step]
+		switch {
+		case !ok || p.Step <= int64(growStep):
+		case !Mixed(p.ValLoss, f, tol):
+			mix = -1
+		case mix < 0:
+			mix = int(p.Step) - growStep
 		}
 	}
-	return -1
+	return mix
 }
 
 // pick sets At from MixSteps, inside [GrowStep, the latest point before

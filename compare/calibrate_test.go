@@ -28,6 +28,8 @@ func TestMixSteps(t *testing.T) {
 		{[]float64{3.5, 3.0, 2.25, 2.01, 1.9}, 35},  // 2.25 > 2.2*1.01; 2.01 <= 2.02 at step 40
 		{[]float64{3.5, 3.0, 2.5, 2.3, 2.0}, -1},    // never within 1%
 		{[]float64{2.9, 2.4, 2.1, 1.9, 1.8}, 0 + 5}, // below fixed at the first evaluation after step 5
+		{[]float64{3.0, 2.6, 2.2, 2.1, 1.9}, 45},    // within at step 10 and 30, behind at 40: mixed from 50
+		{[]float64{3.0, 2.5, 2.2, 2.0, 2.0}, -1},    // behind again at the last evaluation
 	} {
 		if got := mixSteps(fixed, curve(steps, tc.grown), 5, 0.01); got != tc.want {
 			t.Errorf("grown %v: mix steps %d, want %d", tc.grown, got, tc.want)

@@ -79,7 +79,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.IntVar(&f.steps, "steps", defaultSteps, "optimizer steps")
 	fs.IntVar(&f.shard, "shard", 1, "sequences per gradient shard (must divide --batch; results do not depend on --workers)")
 	fs.StringVar(&f.growFrom, "grow-from", defaultGrowFrom, "progressive training: source depth 0 or 1 (or any below --layers), or off for fixed depth")
-	fs.StringVar(&f.growAt, "grow-at", "", "expansion point: a fraction of the steps in (0, 1), a step number, or auto: measure the mixing time first with a fixed-depth and a grown run of --calibrate-steps steps each and expand that long before the end (default "+defaultAtRule+")")
+	fs.StringVar(&f.growAt, "grow-at", "", "expansion point: a fraction of the steps in (0, 1), a step number, or auto (experimental: the paper's rule, which at depth 6 width 64 picked a point that did not mix; docs/experiments.md): measure the mixing time first with a fixed-depth and a grown run of --calibrate-steps steps each and expand that long before the end (default "+defaultAtRule+")")
 	fs.IntVar(&f.calibSteps, "calibrate-steps", 0, "with --grow-at auto: steps of each calibration run (0: "+strconv.FormatFloat(100*compare.DefaultCalibrateFrac, 'g', -1, 64)+"% of --steps)")
 	fs.StringVar(&f.growInit, "grow-init", defaultGrowInit, "new blocks: random, copy, copy-interleave, copy-last or zero (copying from 0 blocks falls back to random)")
 	fs.StringVar(&f.growOptState, "grow-optim-state", "fresh", "optimizer state at expansion: fresh (new blocks start fresh), copy (copied blocks copy it) or reset (all)")
