@@ -47,9 +47,10 @@ var recipes = map[string]map[string]string{
 	// warmup and 10% decay. Its batches of ~0.5M tokens are out of a CPU's
 	// reach, so --batch stays the user's. The learning rate is the best of
 	// a sweep at depth 6, width 64 (docs/experiments.md, "The paper's
-	// recipe").
+	// recipe against sprout's").
 	"paper": {
 		"optimizer":    trainer.OptMuon,
+		"lr":           "0.016",
 		"muon-scale":   "mup",
 		"muon-embed":   "true",
 		"weight-decay": "0.01",

@@ -35,7 +35,7 @@ func TestRecipeFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if paper.Optimizer != trainer.OptMuon || paper.MuonScale != "mup" || !paper.MuonEmbed || paper.WeightDecay != 0.01 || paper.GradClip >= 0 ||
+	if paper.Optimizer != trainer.OptMuon || paper.LR != 0.016 || paper.MuonScale != "mup" || !paper.MuonEmbed || paper.WeightDecay != 0.01 || paper.GradClip >= 0 ||
 		paper.Warmup != 0.02 || paper.Decay != 0.1 || paper.Schedule != trainer.ScheduleWSD {
 		t.Errorf("--recipe paper: %+v", paper)
 	}

@@ -5,8 +5,9 @@ usage: summarise.py FILE.jsonl...
 
 Prints, per recipe and run name, the final validation loss of every seed, the
 gap of each progressive run to the fixed run of its seed, and the mixing time:
-the steps after the expansion until the run's validation loss is first within
-1% of the fixed run's at the same evaluation step ("-" when it never is).
+the steps after the expansion from which on the run's validation loss stays
+within 1% of the fixed run's at every evaluation ("-" when it is not at the
+end).
 """
 import collections
 import json
@@ -49,7 +50,14 @@ for (rec, lr, steps, name), by_seed in sorted(rows.items(), key=lambda kv: (kv[0
         ratio = "%.2fx" % (f["flops"] / r["flops"])
         fv = {e["step"]: e["val_loss"] for e in f["evals"]}
         g = r["grow_step"] or 0
-        t = next((e["step"] - g for e in r["evals"] if e["step"] > g and e["step"] in fv and e["val_loss"] <= 1.01 * fv[e["step"]]), None)
+        t = None  # steps after the expansion from which on the run stays within 1%
+        for e in r["evals"]:
+            if e["step"] <= g or e["step"] not in fv:
+                continue
+            if e["val_loss"] > 1.01 * fv[e["step"]]:
+                t = None
+            elif t is None:
+                t = e["step"] - g
         mix.append("-" if t is None else str(t))
     gap_s = " / ".join("%+.1f%%" % x for x in gaps)
     mean_gap = "%+.1f%%" % statistics.mean(gaps) if gaps else ""
