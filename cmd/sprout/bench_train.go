@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sproutml/sprout/asm"
@@ -69,8 +71,22 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "training data (default: the embedded corpus)")
 	jsonOut := fs.Bool("json", false, "print the result as one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (read it with go tool pprof)")
+	sweep := fs.String("sweep", "", "widths to measure one after another, e.g. 64,128,256,768 (heads: width/64, at least 2), each on one core (GOMAXPROCS 1) and on all cores, printed as one table (with --json: one object per run)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var widths []int
+	if *sweep != "" {
+		for _, w := range strings.Split(*sweep, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(w))
+			if err != nil || n < 2 {
+				return usagef("bench train: --sweep: %q is not a width >= 2", w)
+			}
+			widths = append(widths, n)
+		}
+		if *cpuProfile != "" || flagGiven(fs, "workers") || flagGiven(fs, "dim") || flagGiven(fs, "heads") {
+			return usagef("bench train: --sweep sets the width, heads and workers itself and takes no --cpuprofile")
+		}
 	}
 	if err := recipe.resolve(); err != nil {
 		return err
@@ -125,6 +141,11 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptContext(stderr, "stopping after the current step")
 	defer stop()
+	if widths != nil {
+		err := benchSweep(ctx, cfg, widths, *warm, *jsonOut, stdout, stderr)
+		stop()
+		return withSignal(ctx, err)
+	}
 	r, err := benchTrain(ctx, cfg, *warm, prof)
 	stop() // the timed run is over: a signal now ends the process
 	if err != nil {
@@ -239,3 +260,62 @@ func benchTrain(ctx context.Context, cfg trainer.Config, warm int, prof io.Write
 type benchSink func(trainer.Event)
 
 func (f benchSink) Emit(e trainer.Event) error { f(e); return nil }
+
+// benchSweep runs cfg at each width, on one core and on all of them, and
+// prints a table (or JSON Lines) of tokens/s and MFU.
+func benchSweep(ctx context.Context, cfg trainer.Config, widths []int, warm int, jsonOut bool, stdout, stderr io.Writer) error {
+	all := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(all)
+	type row struct{ one, many *benchTrainResult }
+	var rows []row
+	for _, w := range widths {
+		c := cfg
+		c.Model.Dim, c.Model.Heads = w, max(2, w/64)
+		if w%c.Model.Heads != 0 {
+			c.Model.Heads = 1
+		}
+		check := c
+		check.Defaults()
+		if err := check.Validate(); err != nil {
+			return usagef("bench train: --sweep width %d: %v", w, err)
+		}
+		var rw row
+		for _, cores := range []int{1, all} {
+			runtime.GOMAXPROCS(cores)
+			c.Workers = cores
+			fmt.Fprintf(stderr, "bench train: width %d, %d heads, %d core(s)...\n", w, c.Model.Heads, cores)
+			r, err := benchTrain(ctx, c, warm, nil)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				if err := json.NewEncoder(stdout).Encode(r); err != nil {
+					return err
+				}
+			}
+			if cores == 1 {
+				rw.one = r
+			} else {
+				rw.many = r
+			}
+		}
+		rows = append(rows, rw)
+	}
+	if jsonOut {
+		return nil
+	}
+	r0 := rows[0].one
+	fmt.Fprintf(stdout, "sprout bench train --sweep: %s L=%d T=%d B=%d, %s, kernel %s, %d timed steps after %d warm-up; one core's peak %.1f GFLOP/s\n",
+		r0.Arch, r0.Layers, r0.Ctx, r0.Batch, r0.Optimizer, r0.Kernel, r0.Steps, r0.WarmupSteps, r0.PeakGFLOPS)
+	fmt.Fprintf(stdout, "%6s %6s %14s %9s %14s %9s %8s\n", "width", "heads", "1 core tok/s", "MFU", fmt.Sprintf("%d cores tok/s", all), "MFU", "scaling")
+	for _, rw := range rows {
+		scaling := "-"
+		if rw.many != nil && rw.many.Cores > 1 {
+			scaling = fmt.Sprintf("%.2fx", rw.many.TokensPerS/rw.one.TokensPerS)
+		}
+		fmt.Fprintf(stdout, "%6d %6d %14.0f %8.1f%% %14.0f %8.1f%% %8s\n", rw.one.Dim, rw.one.Heads, rw.one.TokensPerS, 100*rw.one.MFUExact,
+			rw.many.TokensPerS, 100*rw.many.MFUExact, scaling)
+	}
+	fmt.Fprintln(stdout, "MFU counts the exact model FLOPs (grow.StepFLOPs) against the FMA peak of the cores used")
+	return nil
+}

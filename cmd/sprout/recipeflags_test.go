@@ -120,3 +120,21 @@ func TestTrainGrowAtAuto(t *testing.T) {
 		t.Errorf("--calibrate-steps alone: exit %d, %s", code, stderr)
 	}
 }
+
+func TestBenchTrainSweep(t *testing.T) {
+	code, out, stderr := runSprout("bench", "train", "--sweep", "16,32", "--layers", "1", "--ctx", "16", "--batch", "2", "--steps", "2", "--warmup-steps", "0")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 5 || !strings.Contains(lines[1], "1 core tok/s") ||
+		!strings.HasPrefix(strings.TrimSpace(lines[2]), "16      2") || !strings.HasPrefix(strings.TrimSpace(lines[3]), "32      2") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, _ = runSprout("bench", "train", "--sweep", "16", "--layers", "1", "--ctx", "16", "--batch", "2", "--steps", "2", "--warmup-steps", "0", "--json")
+	if n := strings.Count(out, "\n"); code != 0 || n != 2 || !strings.Contains(out, `"cores":1,`) {
+		t.Errorf("--json: exit %d, %d lines\n%s", code, n, out)
+	}
+	for _, args := range [][]string{{"--sweep", "64,x"}, {"--sweep", "64", "--dim", "128"}, {"--sweep", "64", "--workers", "1"}} {
+		if code, _, stderr := runSprout(append([]string{"bench", "train"}, args...)...); code != 2 || !strings.Contains(stderr, "--sweep") {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
+}
