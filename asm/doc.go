@@ -8,5 +8,12 @@
 // exercise every path the machine supports. Build with -tags noasm (or purego)
 // to compile the pure-Go code only.
 //
+// The assembly is generated: each kernel is a Go function in the _asmgen
+// module that prints it (the AVX2 and AVX-512 forms from the same code, the
+// register width a parameter). Edit the generator and run go generate, never
+// the .s files.
+//
 // The package knows nothing of tensors or models: it works on []float32.
 package asm
+
+//go:generate sh -c "cd _asmgen && go run . .."

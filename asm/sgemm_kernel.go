@@ -1,8 +1,5 @@
 package asm
 
-// The assembly micro-kernels, packers and peak probes are generated.
-//go:generate sh -c "cd _sgemmgen && go run . .."
-
 // microKernel computes an MR x NR tile from packed panels:
 //
 //	acc[i][j] = sum_{p<kc} a[p*MR+i] * b[p*NR+j]

@@ -1,3 +1,0 @@
-module github.com/sproutml/sprout/asm/_sgemmgen
-
-go 1.26.0
