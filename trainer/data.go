@@ -165,12 +165,8 @@ func LoadDataset(path string, opt DataOptions) (*Dataset, error) {
 			return nil, err
 		}
 	} else if !isBytes(tok) {
-		if tok.VocabSize() > 1<<16 {
-			return nil, fmt.Errorf("data: tokenizer %s has %d tokens; sprout trains vocabularies up to 65536", tok.Name(), tok.VocabSize())
-		}
-		ids := tokenizer.EncodeParallel(tok, raw, 0, false)
-		if toks, err = ToUint16(ids, tok.VocabSize()); err != nil {
-			return nil, fmt.Errorf("data: %s: %w", path, err)
+		if toks, err = encodeText(raw, tok, path); err != nil {
+			return nil, err
 		}
 		hdr.Name, hdr.Digest = tok.Name(), tokenizer.Digest(tok)
 	} else {
@@ -189,6 +185,18 @@ func LoadDataset(path string, opt DataOptions) (*Dataset, error) {
 		d.Tok = tok
 	}
 	return d, nil
+}
+
+// encodeText encodes text with a BPE tokenizer on all cores.
+func encodeText(raw []byte, tok tokenizer.Tokenizer, source string) ([]uint16, error) {
+	if tok.VocabSize() > 1<<16 {
+		return nil, fmt.Errorf("data: tokenizer %s has %d tokens; sprout trains vocabularies up to 65536", tok.Name(), tok.VocabSize())
+	}
+	toks, err := ToUint16(tokenizer.EncodeParallel(tok, raw, 0, false), tok.VocabSize())
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %w", source, err)
+	}
+	return toks, nil
 }
 
 // shardTokenizer checks the tokenizer given for a token file against the

@@ -45,10 +45,10 @@ func isBytes(t tokenizer.Tokenizer) bool {
 	return ok
 }
 
-// tokenizerFiles returns the manifest entry and tokenizer.json of t, or
-// nothing for the byte-level tokenizer, which checkpoints have always
-// implied.
-func tokenizerFiles(t tokenizer.Tokenizer) (*TokenizerInfo, []byte, error) {
+// TokenizerFiles returns the manifest entry and tokenizer.json of t, or
+// nothing for the byte-level tokenizer (or nil), which checkpoints have
+// always implied.
+func TokenizerFiles(t tokenizer.Tokenizer) (*TokenizerInfo, []byte, error) {
 	b, ok := t.(*tokenizer.BPE)
 	if !ok {
 		return nil, nil, nil
@@ -153,7 +153,7 @@ func (r *run) tokenizerFiles() (*TokenizerInfo, []byte, error) {
 		d := r.data
 		switch {
 		case d.Tok != nil:
-			info, b, err := tokenizerFiles(d.Tok)
+			info, b, err := TokenizerFiles(d.Tok)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -231,13 +231,10 @@ func loadData(cfg *Config) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	opt.Tokenizer = tok
 	if cfg.Data == "" {
-		if !isBytes(tok) {
-			return nil, fmt.Errorf("config: tokenizer %s needs --data: the embedded corpus is byte-level", tok.Name())
-		}
 		return CorpusDataset(opt)
 	}
-	opt.Tokenizer = tok
 	opt.Format = cfg.DataFormat
 	if opt.Format == "bin" {
 		opt.Format = FormatTokens
