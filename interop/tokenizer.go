@@ -92,7 +92,7 @@ func bpeTokenizerKV(t *tokenizer.BPE, vocab int) ([]gguf.KV, error) {
 	var pre string
 	switch t.Pattern() {
 	case tokenizer.PatternGPT2:
-		pre = "gpt2"
+		pre = "gpt-2" // llama.cpp's name for GPT-2's split; "gpt2" is unknown to it
 	case tokenizer.PatternLlama3:
 		pre = "llama-bpe"
 	default:

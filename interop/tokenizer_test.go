@@ -56,7 +56,7 @@ func TestGGUFBPETokenizer(t *testing.T) {
 		}
 		return v
 	}
-	if get("tokenizer.ggml.model") != "gpt2" || get("tokenizer.ggml.pre") != "gpt2" {
+	if get("tokenizer.ggml.model") != "gpt2" || get("tokenizer.ggml.pre") != "gpt-2" {
 		t.Fatalf("model %v, pre %v", get("tokenizer.ggml.model"), get("tokenizer.ggml.pre"))
 	}
 	tokens := get("tokenizer.ggml.tokens").([]string)
