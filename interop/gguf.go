@@ -6,6 +6,7 @@ import (
 
 	"github.com/sproutml/sprout/gguf"
 	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/tokenizer"
 )
 
 // GGUFOptions are the choices of a GGUF export.
@@ -15,6 +16,9 @@ type GGUFOptions struct {
 	DType DType
 	// Name is general.name (default "sprout").
 	Name string
+	// Tokenizer is the model's BPE vocabulary; nil writes sprout's
+	// byte-level one.
+	Tokenizer *tokenizer.BPE
 }
 
 // llama.cpp's general.file_type values (llama_ftype).
@@ -85,7 +89,15 @@ func ToGGUF(m *nn.Model, opt GGUFOptions) ([]gguf.KV, []gguf.Tensor, error) {
 	default:
 		return nil, nil, fmt.Errorf("interop: arch %q cannot be written as GGUF (gpt2 and llama can)", c.Arch)
 	}
-	kv = append(kv, byteTokenizerKV(c.Vocab)...)
+	if opt.Tokenizer != nil {
+		tkv, err := bpeTokenizerKV(opt.Tokenizer, c.Vocab)
+		if err != nil {
+			return nil, nil, err
+		}
+		kv = append(kv, tkv...)
+	} else {
+		kv = append(kv, byteTokenizerKV(c.Vocab)...)
+	}
 
 	var ts []gguf.Tensor
 	for _, p := range m.Params() {

@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/safetensors"
+	"github.com/sproutml/sprout/tokenizer"
 )
 
 // Files of a Hugging Face model directory.
@@ -394,11 +396,41 @@ func ToHF(m *nn.Model, dtype DType) ([]byte, []safetensors.Tensor, error) {
 // files are written to a temporary directory beside it that is renamed into
 // place, so a failure leaves dir as it was.
 func WriteHF(dir string, m *nn.Model, dtype DType, replace bool) error {
+	return WriteHFTokenizer(dir, m, nil, dtype, replace)
+}
+
+// WriteHFTokenizer is WriteHF that also writes tok (nil: none, as for a
+// byte-level model) as tokenizer.json, vocab.json and merges.txt, which
+// transformers' GPT-2 tokenizers read.
+func WriteHFTokenizer(dir string, m *nn.Model, tok *tokenizer.BPE, dtype DType, replace bool) error {
 	cfg, ts, err := ToHF(m, dtype)
 	if err != nil {
 		return err
 	}
+	var tokJSON, vocab, merges bytes.Buffer
+	if tok != nil {
+		if tok.VocabSize() > m.Vocab {
+			return fmt.Errorf("interop: tokenizer %s has %d tokens but the model %d", tok.Name(), tok.VocabSize(), m.Vocab)
+		}
+		if err := tokenizer.WriteHFJSON(&tokJSON, tok); err != nil {
+			return fmt.Errorf("interop: %w", err)
+		}
+		if err := tokenizer.WriteVocabMerges(&vocab, &merges, tok); err != nil {
+			return fmt.Errorf("interop: %w", err)
+		}
+	}
 	return writeDir(dir, replace, HFConfigFile, func(tmp string) error {
+		for name, b := range map[string]*bytes.Buffer{"tokenizer.json": &tokJSON, "vocab.json": &vocab, "merges.txt": &merges} {
+			if b.Len() == 0 {
+				continue
+			}
+			if err := writeFile(filepath.Join(tmp, name), func(f *os.File) error {
+				_, err := f.Write(b.Bytes())
+				return err
+			}); err != nil {
+				return err
+			}
+		}
 		if err := writeFile(filepath.Join(tmp, HFConfigFile), func(f *os.File) error {
 			_, err := f.Write(cfg)
 			return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sproutml/sprout/gguf"
+	"github.com/sproutml/sprout/tokenizer"
 )
 
 // byteToUnicode is GPT-2's bytes_to_unicode table: each byte's stand-in
@@ -76,4 +77,61 @@ func byteTokenizerKV(vocab int) []gguf.KV {
 		{Key: "tokenizer.ggml.add_bos_token", Value: false},
 		{Key: "tokenizer.ggml.add_eos_token", Value: false},
 	}
+}
+
+// bpeTokenizerKV describes a byte-level BPE to llama.cpp as its "gpt2"
+// tokenizer model: tokens in bytes_to_unicode text, special tokens as
+// control tokens, and the merges by priority, so llama.cpp's tokenizer gives
+// sprout's ids. The pre-tokenizer is named by the split pattern (llama.cpp
+// knows GPT-2's and LLaMA-3's); ids past the tokenizer's (a padded model)
+// are unused placeholders.
+func bpeTokenizerKV(t *tokenizer.BPE, vocab int) ([]gguf.KV, error) {
+	if t.VocabSize() > vocab {
+		return nil, fmt.Errorf("interop: tokenizer %s has %d tokens but the model %d", t.Name(), t.VocabSize(), vocab)
+	}
+	var pre string
+	switch t.Pattern() {
+	case tokenizer.PatternGPT2:
+		pre = "gpt-2" // llama.cpp's name for GPT-2's split; "gpt2" is unknown to it
+	case tokenizer.PatternLlama3:
+		pre = "llama-bpe"
+	default:
+		return nil, fmt.Errorf("interop: tokenizer %s splits text by %q, for which llama.cpp has no pre-tokenizer (it has GPT-2's and LLaMA-3's)", t.Name(), t.Pattern())
+	}
+	merges, err := t.Merges()
+	if err != nil {
+		return nil, fmt.Errorf("interop: %w", err)
+	}
+	tokens := make([]string, vocab)
+	types := make([]int32, vocab)
+	for i := range tokens {
+		id := uint32(i)
+		tok := t.Token(id)
+		switch {
+		case i >= t.VocabSize() || tok == nil:
+			tokens[i], types[i] = fmt.Sprintf("<sprout_unused_%d>", i), tokenUnused
+		case t.IsSpecial(id):
+			tokens[i], types[i] = string(tok), tokenControl
+		default:
+			tokens[i], types[i] = tokenizer.ByteLevelString(tok), tokenNormal
+		}
+	}
+	ms := make([]string, len(merges))
+	for i, m := range merges {
+		ms[i] = tokenizer.ByteLevelString(t.Token(m[0])) + " " + tokenizer.ByteLevelString(t.Token(m[1]))
+	}
+	kv := []gguf.KV{
+		{Key: "tokenizer.ggml.model", Value: "gpt2"},
+		{Key: "tokenizer.ggml.pre", Value: pre},
+		{Key: "tokenizer.ggml.tokens", Value: tokens},
+		{Key: "tokenizer.ggml.token_type", Value: types},
+		{Key: "tokenizer.ggml.merges", Value: ms},
+		{Key: "tokenizer.ggml.add_bos_token", Value: false},
+		{Key: "tokenizer.ggml.add_eos_token", Value: false},
+	}
+	// GPT-2's <|endoftext|> is bos and eos, as llama.cpp's converter says.
+	if id, ok := t.Special()[tokenizer.EndOfText]; ok {
+		kv = append(kv, gguf.KV{Key: "tokenizer.ggml.bos_token_id", Value: id}, gguf.KV{Key: "tokenizer.ggml.eos_token_id", Value: id})
+	}
+	return kv, nil
 }

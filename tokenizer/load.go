@@ -426,3 +426,41 @@ func Load(name string) (Tokenizer, error) {
 	}
 	return t, nil
 }
+
+// WriteVocabMerges writes t as GPT-2's vocab.json (byte-level text to id,
+// special tokens included, as GPT-2's has <|endoftext|>) and merges.txt,
+// which ReadVocabMerges and older tools read.
+func WriteVocabMerges(vocabJSON, mergesTxt io.Writer, t *BPE) error {
+	merges, err := t.Merges()
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("{")
+	first := true
+	for id := range t.present {
+		if !t.present[id] {
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		s := ByteLevelString(t.Token(uint32(id)))
+		if t.isSpec[uint32(id)] {
+			s = string(t.Token(uint32(id)))
+		}
+		fmt.Fprintf(&b, "%s: %d", jsonString(s), id)
+	}
+	b.WriteString("}\n")
+	if _, err := vocabJSON.Write(b.Bytes()); err != nil {
+		return err
+	}
+	b.Reset()
+	b.WriteString("#version: 0.2\n")
+	for _, m := range merges {
+		b.WriteString(ByteLevelString(t.Token(m[0])) + " " + ByteLevelString(t.Token(m[1])) + "\n")
+	}
+	_, err = mergesTxt.Write(b.Bytes())
+	return err
+}

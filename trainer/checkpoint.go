@@ -37,6 +37,9 @@ type Checkpoint struct {
 	// written when either is non-nil.
 	Optim     []safetensors.Tensor
 	OptimMeta map[string]string
+	// Tokenizer is the tokenizer.json of Manifest.Tokenizer (TokenizerFile),
+	// nil for byte-level checkpoints.
+	Tokenizer []byte
 }
 
 // checkpointHook, when set by tests, is called at each stage of a save; an
@@ -148,6 +151,16 @@ func writeCheckpointFiles(tmp string, c *Checkpoint) error {
 			return err
 		}
 		m.Files[OptimFile] = d
+	}
+	if c.Tokenizer != nil {
+		d, err := writeSynced(tmp, TokenizerFile, func(w io.Writer) error {
+			_, err := w.Write(c.Tokenizer)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		m.Files[TokenizerFile] = d
 	}
 	mb, err := encodeManifest(m)
 	if err != nil {
@@ -526,6 +539,7 @@ func LoadCheckpoint(dir string) (*Checkpoint, error) {
 	// Digests prove the files are what was written, not that it was sane:
 	// a NaN written by a diverged run or a tool would otherwise flow into
 	// evaluations, exports and resumed runs.
+	c.Tokenizer = files[TokenizerFile]
 	if err := checkFinite(ModelFile, c.Model); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}

@@ -25,8 +25,12 @@ type Config struct {
 	// Data is a text file, a directory of files, or a .bin file of uint16
 	// tokens; "" selects the embedded generated corpus. Run makes a
 	// relative path absolute, so that checkpoints record where it is.
-	Data        string  `json:"data,omitempty"`
-	DataFormat  string  `json:"data_format,omitempty"`  // "" (by extension), "text" or "bin"
+	Data       string `json:"data,omitempty"`
+	DataFormat string `json:"data_format,omitempty"` // "" (by extension), "text" or "bin"
+	// Tokenizer encodes text data ("gpt2", "bytes", a tokenizer.json, a
+	// directory holding one or vocab.json + merges.txt); "" is byte-level,
+	// or for a shard the tokenizer its header names. Checkpoints carry it.
+	Tokenizer   string  `json:"tokenizer,omitempty"`
 	ValFraction float64 `json:"val_fraction,omitempty"` // default 0.1 (last 10% validate)
 
 	Batch int `json:"batch"` // sequences per optimizer step, default 16
@@ -315,6 +319,10 @@ func (c *Config) Validate() error {
 // directory), so that the checkpoints' record of it serves eval and resume
 // from any directory.
 func (c *Config) absData() error {
+	var err error
+	if c.Tokenizer, err = absTokenizer(c.Tokenizer); err != nil {
+		return err
+	}
 	if c.Data == "" {
 		return nil
 	}

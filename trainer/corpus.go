@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/sproutml/sprout/tokenizer"
 )
 
 // Corpus defaults.
@@ -22,6 +24,20 @@ func DefaultCorpus() []byte {
 func CorpusDataset(opt DataOptions) (*Dataset, error) {
 	opt.Format, opt.Vocab = FormatText, 0
 	src := fmt.Sprintf("embedded corpus (seed %d, %d bytes)", DefaultCorpusSeed, DefaultCorpusSize)
+	if tok := opt.Tokenizer; !isBytes(tok) {
+		// An imported model's tokenizer encodes the corpus like any text.
+		toks, err := encodeText(DefaultCorpus(), tok, src)
+		if err != nil {
+			return nil, err
+		}
+		opt.Vocab = tok.VocabSize()
+		d, err := NewDataset(toks, src, opt)
+		if err != nil {
+			return nil, err
+		}
+		d.Tokenizer, d.TokenizerName, d.Tok = tokenizer.Digest(tok), tok.Name(), tok
+		return d, nil
+	}
 	return NewDataset(EncodeBytes(DefaultCorpus()), src, opt)
 }
 

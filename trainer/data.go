@@ -14,6 +14,7 @@ import (
 	"github.com/minio/sha256-simd"
 
 	"github.com/sproutml/sprout/shard"
+	"github.com/sproutml/sprout/tokenizer"
 )
 
 // ByteVocab is the vocabulary size of the default byte-level tokenizer.
@@ -68,6 +69,10 @@ type DataOptions struct {
 	// Ctx is the model's context length: each split must hold at least one
 	// window of Ctx+1 tokens.
 	Ctx int
+	// Tokenizer, when not nil, encodes text (on all cores), and must be the
+	// one a token file's header names, if it names one. Its vocabulary is
+	// the default Vocab.
+	Tokenizer tokenizer.Tokenizer
 }
 
 // Dataset is a tokenised corpus split into training and validation tokens.
@@ -82,8 +87,14 @@ type Dataset struct {
 	// resumed run can tell that its data changed.
 	Digest string
 	// Tokenizer is the digest of the tokenizer a shard's header names
-	// (tokenizer.Digest), "" when the data does not say.
+	// (tokenizer.Digest), or of the one that encoded the text; "" when the
+	// data does not say.
 	Tokenizer string
+	// TokenizerName is the name a shard's header gives its tokenizer.
+	TokenizerName string
+	// Tok is the tokenizer of the data when it is known: the one given,
+	// GPT-2's for a shard whose header names it, nil otherwise.
+	Tok tokenizer.Tokenizer
 }
 
 // DataState records which data a run trained on, for its checkpoints.
@@ -144,21 +155,65 @@ func LoadDataset(path string, opt DataOptions) (*Dataset, error) {
 	}
 	var toks []uint16
 	var hdr shard.Header
+	tok := opt.Tokenizer
 	if format == FormatTokens {
 		toks, hdr, err = decodeTokenFile(raw)
 		if err != nil {
 			return nil, fmt.Errorf("data: %s: %w", path, err)
 		}
+		if tok, err = shardTokenizer(path, hdr, tok); err != nil {
+			return nil, err
+		}
+	} else if !isBytes(tok) {
+		if toks, err = encodeText(raw, tok, path); err != nil {
+			return nil, err
+		}
+		hdr.Name, hdr.Digest = tok.Name(), tokenizer.Digest(tok)
 	} else {
 		toks = EncodeBytes(raw)
+	}
+	if opt.Vocab == 0 && !isBytes(tok) {
+		opt.Vocab = tok.VocabSize()
 	}
 	opt.Format = format
 	d, err := NewDataset(toks, path, opt)
 	if err != nil {
 		return nil, err
 	}
-	d.Tokenizer = hdr.Digest
+	d.Tokenizer, d.TokenizerName = hdr.Digest, hdr.Name
+	if !isBytes(tok) {
+		d.Tok = tok
+	}
 	return d, nil
+}
+
+// encodeText encodes text with a BPE tokenizer on all cores.
+func encodeText(raw []byte, tok tokenizer.Tokenizer, source string) ([]uint16, error) {
+	if tok.VocabSize() > 1<<16 {
+		return nil, fmt.Errorf("data: tokenizer %s has %d tokens; sprout trains vocabularies up to 65536", tok.Name(), tok.VocabSize())
+	}
+	toks, err := ToUint16(tokenizer.EncodeParallel(tok, raw, 0, false), tok.VocabSize())
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %w", source, err)
+	}
+	return toks, nil
+}
+
+// shardTokenizer checks the tokenizer given for a token file against the
+// one its header names, and returns the data's tokenizer: the one given,
+// or GPT-2's when the header names it and none was given.
+func shardTokenizer(path string, hdr shard.Header, tok tokenizer.Tokenizer) (tokenizer.Tokenizer, error) {
+	if tok != nil && hdr.Digest != "" {
+		if d := tokenizer.Digest(tok); d != hdr.Digest {
+			return nil, fmt.Errorf("data: %s was tokenized by %s (%s), not by %s (%s), the tokenizer of the run or checkpoint", path, hdr.Name, hdr.Digest, tok.Name(), d)
+		}
+	}
+	if tok == nil && hdr.Name == "gpt2" {
+		if g, err := tokenizer.GPT2(); err == nil && tokenizer.Digest(g) == hdr.Digest {
+			return g, nil
+		}
+	}
+	return tok, nil
 }
 
 // readTree concatenates every regular file below dir in lexical order.

@@ -37,10 +37,13 @@ type Manifest struct {
 	Seed    uint64        `json:"seed"`
 	Sampler *SamplerState `json:"sampler,omitempty"` // the data position
 	// RNG holds other generator states by purpose (EncodePCG text).
-	RNG      map[string]string `json:"rng,omitempty"`
-	Data     *DataState        `json:"data,omitempty"`
-	Schedule *Schedule         `json:"schedule,omitempty"`
-	Growth   Growth            `json:"growth"`
+	RNG  map[string]string `json:"rng,omitempty"`
+	Data *DataState        `json:"data,omitempty"`
+	// Tokenizer names the tokenizer of the data; absent is byte-level.
+	// Its tokenizer.json, when the checkpoint holds one, is in Files.
+	Tokenizer *TokenizerInfo `json:"tokenizer,omitempty"`
+	Schedule  *Schedule      `json:"schedule,omitempty"`
+	Growth    Growth         `json:"growth"`
 	// Optimizer names the optimizer whose state is in OptimFile.
 	Optimizer *OptimizerInfo `json:"optimizer,omitempty"`
 
@@ -226,6 +229,14 @@ func (m *Manifest) validate() error {
 		if l != nil && (math.IsNaN(*l) || math.IsInf(*l, 0)) {
 			return errors.New("recorded loss is not finite")
 		}
+	}
+	if t := m.Tokenizer; t != nil {
+		if t.Digest == "" || t.Vocab < 0 {
+			return fmt.Errorf("tokenizer %q has no digest or a negative vocabulary", t.Name)
+		}
+	}
+	if _, ok := m.Files[TokenizerFile]; ok && m.Tokenizer == nil {
+		return fmt.Errorf("files lists %s but no tokenizer is named", TokenizerFile)
 	}
 	if m.Optimizer != nil {
 		switch m.Optimizer.Name {

@@ -66,6 +66,9 @@ func Resume(ctx context.Context, dir string, sink Sink, override func(*Config) e
 	if man.Data == nil || man.Data.Digest != r.data.Digest {
 		return nil, fmt.Errorf("trainer: the data (%s) is not the data the checkpoint was trained on", r.data.Source)
 	}
+	if err := checkResumeTokenizer(man, r.data); err != nil {
+		return nil, err
+	}
 	if r.m, err = modelFromCheckpoint(c); err != nil {
 		return nil, err
 	}
@@ -258,7 +261,7 @@ func GrowCheckpoint(src, dst string, layers int, s grow.Strategy, mode grow.Opti
 	if man.Config, err = json.Marshal(m.Config); err != nil {
 		return err
 	}
-	out := &Checkpoint{Manifest: man, Model: modelTensors(m), ModelMeta: c.ModelMeta}
+	out := &Checkpoint{Manifest: man, Model: modelTensors(m), ModelMeta: c.ModelMeta, Tokenizer: c.Tokenizer}
 	if cfg != nil {
 		// Resume as a fixed-depth run at the new depth.
 		cfg.Model.Layers = layers

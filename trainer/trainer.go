@@ -14,6 +14,7 @@ import (
 	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/safetensors"
+	"github.com/sproutml/sprout/tokenizer"
 )
 
 // ErrInterrupted is wrapped by the error Run and Resume return when their
@@ -29,6 +30,8 @@ type Result struct {
 	Model      *nn.Model
 	Config     Config
 	Checkpoint string
+	// Tokenizer is the data's tokenizer (byte-level when unknown).
+	Tokenizer tokenizer.Tokenizer
 }
 
 // PreGrowDir is where a run checkpointing to out saves its state just
@@ -73,9 +76,14 @@ func Run(ctx context.Context, cfg Config, sink Sink) (*Result, error) {
 
 // run is the state of one training session.
 type run struct {
-	cfg     Config
-	sink    Sink
-	data    *Dataset
+	cfg  Config
+	sink Sink
+	data *Dataset
+	// tokInfo and tokJSON are the checkpoints' tokenizer entry and file,
+	// made once (tokMade).
+	tokInfo *TokenizerInfo
+	tokJSON []byte
+	tokMade bool
 	evalWin [][]uint16
 	sched   Schedule
 	stages  []grow.Stage
@@ -153,6 +161,9 @@ func prepare(cfg Config, sink Sink, step int, resumed string, pre *Lock) (r *run
 	} else if cfg.Model.Vocab < data.Vocab {
 		return nil, fmt.Errorf("config: model vocab %d is smaller than the data's vocabulary %d", cfg.Model.Vocab, data.Vocab)
 	}
+	if data.Tok != nil && cfg.Model.Vocab < data.Tok.VocabSize() {
+		return nil, fmt.Errorf("config: model vocab %d is smaller than tokenizer %s's %d", cfg.Model.Vocab, data.Tok.Name(), data.Tok.VocabSize())
+	}
 	if err := checkSpace(cfg); err != nil {
 		return nil, err
 	}
@@ -216,6 +227,11 @@ func sameDir(a, b string) bool {
 // loadData reads the run's dataset (the embedded corpus when cfg.Data is "").
 func loadData(cfg *Config) (*Dataset, error) {
 	opt := DataOptions{Ctx: cfg.Model.Ctx, ValFraction: cfg.ValFraction, Vocab: cfg.Model.Vocab}
+	tok, err := resolveTokenizer(cfg.Tokenizer)
+	if err != nil {
+		return nil, err
+	}
+	opt.Tokenizer = tok
 	if cfg.Data == "" {
 		return CorpusDataset(opt)
 	}
@@ -510,7 +526,11 @@ func (r *run) result() *Result {
 		g := r.history[n-1].Step
 		s.GrowStep = &g
 	}
-	return &Result{Summary: s, Model: r.m, Config: r.cfg, Checkpoint: r.lastCkpt}
+	var tok tokenizer.Tokenizer = tokenizer.Bytes{}
+	if r.data.Tok != nil {
+		tok = r.data.Tok
+	}
+	return &Result{Summary: s, Model: r.m, Config: r.cfg, Checkpoint: r.lastCkpt, Tokenizer: tok}
 }
 
 // save writes the run's state as a checkpoint in dir. It refuses to save
@@ -604,8 +624,12 @@ func (r *run) checkpoint() (*Checkpoint, error) {
 		TrainLoss:   r.lastLoss,
 		ValLoss:     r.lastVal,
 	}
+	var tokJSON []byte
+	if man.Tokenizer, tokJSON, err = r.tokenizerFiles(); err != nil {
+		return nil, err
+	}
 	optim, optimMeta := optimTensors(r.opt, r.m.Params())
-	return &Checkpoint{Manifest: man, Model: modelTensors(r.m), Optim: optim, OptimMeta: optimMeta}, nil
+	return &Checkpoint{Manifest: man, Model: modelTensors(r.m), Optim: optim, OptimMeta: optimMeta, Tokenizer: tokJSON}, nil
 }
 
 // modelTensors lists m's parameters as tensors (sharing their memory).

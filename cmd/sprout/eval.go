@@ -6,8 +6,17 @@ import (
 	"io"
 	"math"
 
+	"github.com/sproutml/sprout/tokenizer"
 	"github.com/sproutml/sprout/trainer"
 )
+
+// tokName names a checkpoint's tokenizer in eval's report.
+func tokName(t tokenizer.Tokenizer) string {
+	if t == nil {
+		return "unknown"
+	}
+	return t.Name()
+}
 
 func init() {
 	commands["eval"] = command{"validation loss and bits per byte of a checkpoint on a dataset", runEval}
@@ -33,7 +42,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	case !(*valFraction > 0 && *valFraction <= 1):
 		return usagef("eval: --val-fraction must be in (0, 1], got %v", *valFraction)
 	}
-	m, man, err := trainer.LoadModel(*ckpt)
+	m, man, tok, err := trainer.LoadModelTokenizer(*ckpt)
 	if err != nil {
 		return err
 	}
@@ -45,6 +54,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	opt := trainer.DataOptions{Ctx: m.Ctx, Vocab: m.Vocab, ValFraction: *valFraction}
+	if _, bytes := tok.(tokenizer.Bytes); !bytes && tok != nil {
+		opt.Tokenizer = tok // text is encoded as the model was trained; a shard must match
+	}
 	var ds *trainer.Dataset
 	if path == "" {
 		ds, err = trainer.CorpusDataset(opt)
@@ -72,21 +84,37 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("eval: the loss of %s on %s is %v: the model overflows on this data", *ckpt, source, loss)
 	}
 	bits := loss / math.Ln2
-	unit := "bits/byte"
-	if m.Vocab != trainer.ByteVocab {
-		unit = "bits/token"
+	// Bits per byte: the total over the scored tokens, over the bytes they
+	// decode to, so that byte-level and subword models compare.
+	nBytes := 0
+	if tok != nil {
+		for _, w := range win {
+			nBytes += trainer.TextBytes(tok, w[1:])
+		}
+	}
+	bpb := math.NaN()
+	if nBytes > 0 {
+		bpb = loss * float64(len(win)*m.Ctx) / math.Ln2 / float64(nBytes)
 	}
 	if *jsonOut {
 		out := map[string]any{
 			"checkpoint": *ckpt, "data": source, "windows": len(win), "tokens": len(win) * m.Ctx,
 			"loss": loss, "bits_per_token": bits, "byte_level": m.Vocab == trainer.ByteVocab,
+			"tokenizer": tokName(tok),
+		}
+		if nBytes > 0 {
+			out["bits_per_byte"], out["bytes"] = bpb, nBytes
 		}
 		if *ablate {
 			out["ablation"] = ablation // loss rise without block i
 		}
 		return json.NewEncoder(stdout).Encode(out)
 	}
-	if _, err = fmt.Fprintf(stdout, "loss %.4f  %.4f %s  (%d windows of %d tokens from %s)\n", loss, bits, unit, len(win), m.Ctx, source); err != nil {
+	per := "bits/byte unknown: the checkpoint does not hold its tokenizer"
+	if nBytes > 0 {
+		per = fmt.Sprintf("%.4f bits/byte", bpb)
+	}
+	if _, err = fmt.Fprintf(stdout, "loss %.4f  %s  %.4f bits/token  (%d windows of %d tokens, %d bytes, from %s; tokenizer %s)\n", loss, per, bits, len(win), m.Ctx, nBytes, source, tokName(tok)); err != nil {
 		return err
 	}
 	for i, d := range ablation {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/sproutml/sprout/interop"
+	"github.com/sproutml/sprout/tokenizer"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -35,9 +36,18 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("export: --dtype: %v", err)
 	}
-	m, man, err := trainer.LoadModel(*ckpt)
+	m, man, tok, err := trainer.LoadModelTokenizer(*ckpt)
 	if err != nil {
 		return err
+	}
+	// A BPE checkpoint exports its vocabulary; a byte-level one gets the
+	// byte vocabulary GGUF export has always written.
+	bpe, _ := tok.(*tokenizer.BPE)
+	if tok == nil {
+		if *format == "gguf" {
+			return fmt.Errorf("export: checkpoint %s names tokenizer %q (%s) but does not hold its %s, so llama.cpp could not tokenize for it", *ckpt, man.Tokenizer.Name, man.Tokenizer.Digest, trainer.TokenizerFile)
+		}
+		fmt.Fprintf(stderr, "export: note: checkpoint %s does not hold its tokenizer %q; the export has none\n", *ckpt, man.Tokenizer.Name)
 	}
 	if err := outsideCheckpoint("export", *out, *ckpt); err != nil {
 		return err
@@ -50,13 +60,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	defer lock.Unlock()
 	if *format == "hf" {
-		err = interop.WriteHF(*out, m, dt, *force)
+		err = interop.WriteHFTokenizer(*out, m, bpe, dt, *force)
 	} else {
 		n := *name
 		if n == "" {
 			n = filepath.Base(filepath.Clean(*ckpt))
 		}
-		err = interop.WriteGGUF(*out, m, interop.GGUFOptions{DType: dt, Name: n}, *force)
+		err = interop.WriteGGUF(*out, m, interop.GGUFOptions{DType: dt, Name: n, Tokenizer: bpe}, *force)
 	}
 	if err != nil {
 		return err

@@ -7,11 +7,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sproutml/sprout/interop"
 	"github.com/sproutml/sprout/nn"
 	"github.com/sproutml/sprout/safetensors"
+	"github.com/sproutml/sprout/tokenizer"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -41,6 +43,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	lr := fs.Float64("lr", 0, "peak learning rate (0: a tenth of the optimizer's default, for fine-tuning)")
 	schedule := fs.String("schedule", trainer.ScheduleWSD, "learning-rate schedule: wsd, cosine or constant")
 	seed := fs.Uint64("seed", 1, "seed of the data order")
+	noTok := fs.Bool("no-tokenizer", false, "ignore the model directory's tokenizer.json / vocab.json + merges.txt (the checkpoint is then byte-level)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +66,21 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The model's own tokenizer, when the directory has one: the checkpoint
+	// carries it, and the fine-tuning run encodes its text with it.
+	var tokDir string
+	var tok tokenizer.Tokenizer
+	if !*noTok && hasTokenizer(*hf) {
+		if tok, err = tokenizer.Load(*hf); err != nil {
+			return fmt.Errorf("import: %w (--no-tokenizer imports the weights without it)", err)
+		}
+		if tok.VocabSize() > m.Vocab {
+			return fmt.Errorf("import: the tokenizer has %d tokens but the model's vocabulary %d", tok.VocabSize(), m.Vocab)
+		}
+		if tokDir, err = filepath.Abs(*hf); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+	}
 	if *ctx != 0 && *ctx != m.Ctx {
 		if m, err = interop.WithContext(m, *ctx); err != nil {
 			return err
@@ -78,7 +96,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 			*lr = trainer.DefaultLR(*optimizer) / 10
 		}
 		cfg := trainer.Config{
-			Data: *data, DataFormat: *dataFormat, ValFraction: *valFraction,
+			Data: *data, DataFormat: *dataFormat, ValFraction: *valFraction, Tokenizer: tokDir,
 			Batch: *batch, Steps: *steps, Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Seed: *seed,
 			Replace: *force, // importTarget let only a checkpoint through
 			// As a train run's default: a crash of the fine-tuning costs
@@ -88,10 +106,13 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		if err := trainer.StartCheckpoint(*out, cfg, m); err != nil {
 			return err
 		}
-	} else if err := saveWeights(*out, m); err != nil {
+	} else if err := saveWeights(*out, m, tok); err != nil {
 		return err
 	}
 	c := m.Config
+	if tok != nil {
+		fmt.Fprintf(stdout, "tokenizer: %s, %d tokens, %s\n", tok.Name(), tok.VocabSize(), tokenizer.Digest(tok))
+	}
 	fmt.Fprintf(stdout, "imported %s (%s, %s): %s, vocab %d, ctx %d, dim %d, heads %d, %s, %d parameters\n",
 		*hf, src.ModelType, strings.Join(src.DTypes, "+"), c.Arch, c.Vocab, c.Ctx, c.Dim, c.Heads, blocks(c.Layers), m.NumParams())
 	fmt.Fprintf(stdout, "checkpoint: %s\n", *out)
@@ -122,8 +143,12 @@ func importTarget(out string, force bool) error {
 
 // saveWeights writes a checkpoint of m alone: step 0, no run, no optimizer
 // state.
-func saveWeights(dir string, m *nn.Model) error {
+func saveWeights(dir string, m *nn.Model, tok tokenizer.Tokenizer) error {
 	mc, err := json.Marshal(m.Config)
+	if err != nil {
+		return err
+	}
+	info, tokJSON, err := trainer.TokenizerFiles(tok)
 	if err != nil {
 		return err
 	}
@@ -133,7 +158,18 @@ func saveWeights(dir string, m *nn.Model) error {
 		ts[i] = safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data}
 	}
 	return trainer.SaveCheckpoint(dir, &trainer.Checkpoint{
-		Manifest: trainer.Manifest{Config: mc, Growth: trainer.Growth{History: []trainer.GrowthRecord{}}},
-		Model:    ts,
+		Manifest:  trainer.Manifest{Config: mc, Growth: trainer.Growth{History: []trainer.GrowthRecord{}}, Tokenizer: info},
+		Model:     ts,
+		Tokenizer: tokJSON,
 	})
+}
+
+// hasTokenizer reports whether a model directory holds tokenizer files.
+func hasTokenizer(dir string) bool {
+	for _, f := range []string{"tokenizer.json", "vocab.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
 }

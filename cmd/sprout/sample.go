@@ -16,7 +16,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sample", "sample --ckpt DIR [flags]", stdout)
 	ckpt := fs.String("ckpt", "", "checkpoint directory (required)")
 	prompt := fs.String("prompt", "", "text to continue (default: a newline, or token 0 for a vocabulary without one)")
-	tokens := fs.Int("tokens", 200, "tokens (bytes) to generate")
+	tokens := fs.Int("tokens", 200, "tokens to generate (bytes for a byte-level model)")
 	temperature := fs.Float64("temperature", 0.8, "softmax temperature (0: greedy)")
 	topK := fs.Int("top-k", 0, "sample from the K most likely tokens only (0: all)")
 	topP := fs.Float64("top-p", 0.95, "sample from the smallest set of tokens whose probability reaches P (1: all)")
@@ -36,19 +36,25 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	case !(*topP >= 0 && *topP <= 1): // NaN too
 		return usagef("sample: --top-p must be in [0, 1], got %v", *topP)
 	}
-	m, _, err := trainer.LoadModel(*ckpt)
+	m, man, tok, err := trainer.LoadModelTokenizer(*ckpt)
 	if err != nil {
 		return err
 	}
-	in := defaultPrompt(m.Vocab)
+	if tok == nil {
+		return fmt.Errorf("sample: checkpoint %s names tokenizer %q (%s) but does not hold its %s, so text cannot be encoded or decoded", *ckpt, man.Tokenizer.Name, man.Tokenizer.Digest, trainer.TokenizerFile)
+	}
+	in := trainer.DefaultPrompt(tok, m.Vocab)
 	if *prompt != "" {
-		in = trainer.EncodeBytes([]byte(*prompt))
+		// The checkpoint's tokenizer: byte-level for checkpoints without one.
+		if in, err = trainer.EncodePrompt(tok, *prompt, m.Vocab); err != nil {
+			return fmt.Errorf("sample: %w", err)
+		}
 	}
 	out, err := trainer.Generate(m, in, trainer.SampleOptions{Tokens: *tokens, Temperature: *temperature, TopK: *topK, TopP: *topP, Seed: *seed})
 	if err != nil {
 		return err
 	}
-	text := trainer.DecodeBytes(out)
+	text := trainer.DecodeText(tok, out)
 	if *prompt != "" {
 		text = *prompt + text
 	}
@@ -59,12 +65,3 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 // validTemperature reports whether t is a sampling temperature: a finite
 // number >= 0 (0 is greedy).
 func validTemperature(t float64) bool { return t >= 0 && !math.IsInf(t, 1) }
-
-// defaultPrompt is what a sample continues without --prompt: a newline, or
-// token 0 when the vocabulary is too small to hold one (a token file's).
-func defaultPrompt(vocab int) []uint16 {
-	if '\n' < vocab {
-		return []uint16{'\n'}
-	}
-	return []uint16{0}
-}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,5 +80,59 @@ func TestBenchTokenize(t *testing.T) {
 	code, out, errOut := sprout(t, "bench", "tokenize", "--data", cliCorpus, "--runs", "1", "--json")
 	if code != 0 || !strings.Contains(out, `"one_core_mb_s"`) || !strings.Contains(out, `"tokenizer":"gpt2"`) {
 		t.Fatalf("%d %q %q", code, out, errOut)
+	}
+}
+
+// A BPE run downstream: train --tokenizer, sample --prompt, eval's bits per
+// byte, export to Hugging Face and back with import --hf, and GGUF export.
+func TestTokenizerDownstream(t *testing.T) {
+	dir := t.TempDir()
+	tk, ck := filepath.Join(dir, "tok"), filepath.Join(dir, "ck")
+	if code, out, errOut := sprout(t, "tokenizer", "train", "--data", cliCorpus, "--vocab", "300", "--out", tk); code != 0 {
+		t.Fatalf("tokenizer train: %d %q %q", code, out, errOut)
+	}
+	tok, err := tokenizer.Load(tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := sprout(t, "train", "--data", cliCorpus, "--tokenizer", tk, "--steps", "2", "--layers", "1", "--dim", "16", "--heads", "2",
+		"--ctx", "16", "--batch", "2", "--grow-from", "off", "--sample-tokens", "5", "--out", ck)
+	if code != 0 || !strings.Contains(errOut+out, "sample (5 tokens") {
+		t.Fatalf("train --tokenizer: %d %q %q", code, out, errOut)
+	}
+	_, man, got, err := trainer.LoadModelTokenizer(ck)
+	if err != nil || man.Tokenizer == nil || tokenizer.Digest(got) != tokenizer.Digest(tok) {
+		t.Fatalf("checkpoint tokenizer: %v %+v", err, man.Tokenizer)
+	}
+	code, out, errOut = sprout(t, "sample", "--ckpt", ck, "--prompt", "the dogs", "--tokens", "3", "--temperature", "0")
+	if code != 0 || !strings.HasPrefix(out, "the dogs") {
+		t.Fatalf("sample --prompt: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = sprout(t, "eval", "--ckpt", ck, "--json", "--windows", "4")
+	var ev map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil {
+		t.Fatalf("eval: %d %q %q", code, out, errOut)
+	}
+	loss, bpb, n := ev["loss"].(float64), ev["bits_per_byte"].(float64), ev["bytes"].(float64)
+	if want := loss * 4 * 16 / math.Ln2 / n; math.Abs(bpb-want) > 1e-9 || n <= 4*16 {
+		t.Fatalf("eval: %v bits/byte over %v bytes, want %v (more bytes than tokens)", bpb, n, want)
+	}
+	hf, imp := filepath.Join(dir, "hf"), filepath.Join(dir, "imp")
+	if code, out, errOut = sprout(t, "export", "--ckpt", ck, "--format", "hf", "--out", hf); code != 0 {
+		t.Fatalf("export hf: %d %q %q", code, out, errOut)
+	}
+	for _, f := range []string{"tokenizer.json", "vocab.json", "merges.txt"} {
+		if _, err := os.Stat(filepath.Join(hf, f)); err != nil {
+			t.Fatalf("export hf: %v", err)
+		}
+	}
+	if code, out, errOut = sprout(t, "import", "--hf", hf, "--out", imp, "--weights-only"); code != 0 {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	if _, man, _, err := trainer.LoadModelTokenizer(imp); err != nil || man.Tokenizer == nil || man.Tokenizer.Digest != tokenizer.Digest(tok) {
+		t.Fatalf("imported tokenizer: %v %+v", err, man)
+	}
+	if code, out, errOut = sprout(t, "export", "--ckpt", ck, "--format", "gguf", "--out", filepath.Join(dir, "m.gguf")); code != 0 {
+		t.Fatalf("export gguf: %d %q %q", code, out, errOut)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sproutml/sprout/compare"
 	"github.com/sproutml/sprout/grow"
 	"github.com/sproutml/sprout/nn"
+	"github.com/sproutml/sprout/tokenizer"
 	"github.com/sproutml/sprout/trainer"
 )
 
@@ -47,7 +48,7 @@ type trainFlags struct {
 	fs *flag.FlagSet
 
 	model                                    nn.Config
-	data, dataFormat                         string
+	data, dataFormat, tokenizer              string
 	batch, steps                             int
 	shard                                    int
 	growFrom, growAt, growInit, growOptState string
@@ -72,6 +73,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	f.fs = fs
 	fs.StringVar(&f.data, "data", "", "training text file, directory of text files, or .bin file of uint16 tokens (default: the embedded generated corpus)")
 	fs.StringVar(&f.dataFormat, "data-format", "", "data format: text or bin (default: by file extension)")
+	fs.StringVar(&f.tokenizer, "tokenizer", "", "tokenize text data with gpt2, bytes, or DIR (tokenizer.json or vocab.json + merges.txt); the checkpoint carries it (default: byte-level, or a shard's own)")
 	fs.Float64Var(&f.valFraction, "val-fraction", trainer.DefaultValFraction, "share of the data, taken from its end, that validates")
 	f.model = nn.Config{Layers: defaultLayers, Dim: defaultDim, Heads: defaultHeads, Ctx: defaultCtx}
 	addModelFlags(fs, &f.model, "depth in blocks (the target depth when growing)")
@@ -109,6 +111,7 @@ func (f *trainFlags) config() (trainer.Config, error) {
 		Model:           f.model,
 		Data:            f.data,
 		DataFormat:      f.dataFormat,
+		Tokenizer:       f.tokenizer,
 		ValFraction:     f.valFraction,
 		Batch:           f.batch,
 		Steps:           f.steps,
@@ -334,7 +337,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(human, "checkpoint: %s\n", res.Checkpoint)
 	}
 	if f.sampleTokens > 0 {
-		return printSample(human, res.Model, f.sampleTokens, f.temperature, f.seed)
+		return printSample(human, res.Model, res.Tokenizer, f.sampleTokens, f.temperature, f.seed)
 	}
 	return nil
 }
@@ -368,6 +371,10 @@ func (f *trainFlags) override(c *trainer.Config) error {
 		case "data": // the same file may be named from another directory
 			if !samePath(f.data, c.Data) {
 				errs = append(errs, usagef("train: --data cannot change when resuming (the checkpoint trained on %s)", c.Data))
+			}
+		case "tokenizer":
+			if f.tokenizer != c.Tokenizer && !samePath(f.tokenizer, c.Tokenizer) {
+				errs = append(errs, usagef("train: --tokenizer cannot change when resuming (the checkpoint trained with %q)", c.Tokenizer))
 			}
 		default:
 			errs = append(errs, usagef("train: --%s cannot change when resuming (the checkpoint fixes it)", fl.Name))
@@ -439,12 +446,16 @@ func describe(w io.Writer, cfg trainer.Config) {
 }
 
 // printSample prints a sample of the model's text.
-func printSample(w io.Writer, m *nn.Model, n int, temperature float64, seed uint64) error {
-	out, err := trainer.Generate(m, defaultPrompt(m.Vocab), trainer.SampleOptions{Tokens: n, Temperature: temperature, Seed: seed})
+func printSample(w io.Writer, m *nn.Model, tok tokenizer.Tokenizer, n int, temperature float64, seed uint64) error {
+	out, err := trainer.Generate(m, trainer.DefaultPrompt(tok, m.Vocab), trainer.SampleOptions{Tokens: n, Temperature: temperature, Seed: seed})
 	if err != nil {
 		return err
 	}
-	text := trainer.DecodeBytes(out)
-	fmt.Fprintf(w, "sample (%d bytes, temperature %g):\n%s\n", n, temperature, strings.TrimRight(text, "\n"))
+	text := trainer.DecodeText(tok, out)
+	unit := "tokens"
+	if _, ok := tok.(tokenizer.Bytes); ok {
+		unit = "bytes"
+	}
+	fmt.Fprintf(w, "sample (%d %s, temperature %g):\n%s\n", n, unit, temperature, strings.TrimRight(text, "\n"))
 	return nil
 }

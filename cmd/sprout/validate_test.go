@@ -150,7 +150,7 @@ func TestCLINonFiniteWeights(t *testing.T) {
 
 	m.Param("blocks.0.attn.q.weight").Data[5] = 0
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
-	if err := saveWeights(ckpt, m); err != nil {
+	if err := saveWeights(ckpt, m, nil); err != nil {
 		t.Fatal(err)
 	}
 	c, err := trainer.LoadCheckpoint(ckpt)
