@@ -3,6 +3,7 @@ package trainer
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -72,9 +73,12 @@ func (c MixCheck) gapText(short bool) string {
 	return fmt.Sprintf("gap to fixed depth unknown (%s)", basis)
 }
 
+// Use is the delta and the state: "+0.412 in use".
+func (c MixCheck) Use() string { return fmtDelta(c.Delta) + " " + c.State() }
+
 // Short is the check for the progress line.
 func (c MixCheck) Short() string {
-	return fmt.Sprintf("new blocks %s %s, %s", fmtDelta(c.Delta), c.State(), c.gapText(true))
+	return fmt.Sprintf("new blocks %s, %s", c.Use(), c.gapText(true))
 }
 
 // String is the check for the end-of-run summary, with what to do about
@@ -138,6 +142,31 @@ func (c MixCheck) MarshalJSON() ([]byte, error) {
 		GapBasis  string `json:"gap_basis"`
 		Seconds   num    `json:"check_s"`
 	}{c.Step, append([]int{}, c.NewBlocks...), num(c.Delta), c.State(), MixIdleNats, c.Windows, gap, basis, num(c.Seconds)})
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes (a metrics file read
+// back); the state is derived from the delta, not read.
+func (c *MixCheck) UnmarshalJSON(b []byte) error {
+	var o struct {
+		Step      int64    `json:"step"`
+		NewBlocks []int    `json:"new_blocks"`
+		Delta     *float64 `json:"delta_nats"`
+		Windows   int      `json:"windows"`
+		EstGap    *float64 `json:"est_gap"`
+		GapBasis  string   `json:"gap_basis"`
+		Seconds   *float64 `json:"check_s"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	nan := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN() // written as null: not finite
+		}
+		return *p
+	}
+	*c = MixCheck{Step: o.Step, NewBlocks: o.NewBlocks, Delta: nan(o.Delta), Windows: o.Windows, EstGap: o.EstGap, GapBasis: o.GapBasis, Seconds: nan(o.Seconds)}
+	return nil
 }
 
 // CheckMixing measures on windows how much the blocks newBlocks of m

@@ -290,6 +290,11 @@ func TestMixCheckText(t *testing.T) {
 		t.Errorf("est_gap: %s / %s", b, mustJSON(t, idle))
 	}
 
+	var back MixCheck
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, est) {
+		t.Errorf("read back %+v (%v), want %+v", back, err, est)
+	}
+
 	p, buf, _ := newTestProgress(false, 100)
 	v := 1.5
 	p.Emit(StepEvent{Step: 50, Loss: 2, ValLoss: &v, Layers: 6, Mixing: &idle})
