@@ -38,7 +38,13 @@
 //   - optim.go: the optimizers (AdamW, Muon, SGD) and their state as
 //     "<param>.<key>" tensors.
 //   - ablate.go: AblateBlocks, each block's contribution to the validation
-//     loss (sprout eval --ablate).
+//     loss (sprout eval --ablate), and AblateGroup, several blocks' together.
+//   - mixing.go: the mixing check. After an expansion, each evaluation also
+//     measures on MixWindows validation windows how much the blocks the last
+//     expansion added (NewBlocks, from the growth history and the plan's
+//     placement, so a resumed run knows them) contribute together: "in use"
+//     or "idle" (below MixIdleNats). The gap to the fixed-depth run is
+//     reported as unknown until a calibration can estimate it (est_gap).
 //   - generate.go: sampling with the model's key/value cache.
 //   - data.go, sampler.go: the byte-level tokenizer, datasets from a text
 //     file, a directory or a uint16 token file (.bin), the train/validation

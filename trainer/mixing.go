@@ -20,7 +20,7 @@ const DefaultMixWindows = 16
 // MixIdleNats is where the mixing check calls the new blocks idle: leaving
 // them all out raises the validation loss by less than this many nats.
 // docs/experiments.md has the measurements it rests on.
-const MixIdleNats = 0.01
+const MixIdleNats = 0.02
 
 // NoCalibration is MixCheck.GapBasis when the gap to the fixed-depth run is
 // unknown: nothing has measured a fixed-depth run's curve for this run.
