@@ -30,9 +30,9 @@ const NoCalibration = "no calibration"
 // its last expansion: how much the blocks that expansion added contribute,
 // and the gap to the fixed-depth run where something can estimate it.
 //
-// Blocks in use do not mean the run caught up with the fixed-depth run (new
-// blocks can carry +0.1 nats each while the gap stays 6.7%), so the check
-// reports "in use" or "idle", never that the run mixed.
+// Blocks in use do not mean the run caught up with the fixed-depth run
+// (docs/experiments.md has runs of both kinds), so the check reports "in
+// use" or "idle", never that the run mixed.
 type MixCheck struct {
 	Step      int64
 	NewBlocks []int   // the blocks the last expansion added, fresh or copied (indices now)
@@ -47,10 +47,10 @@ type MixCheck struct {
 }
 
 // State is "in use", or "idle" when the new blocks together lower the loss
-// by less than MixIdleNats, or "unknown" when the delta is not a number.
+// by less than MixIdleNats, or "unknown" when the delta is NaN.
 func (c MixCheck) State() string {
 	switch {
-	case !finite(c.Delta):
+	case math.IsNaN(c.Delta):
 		return "unknown"
 	case c.Delta < MixIdleNats:
 		return "idle"
