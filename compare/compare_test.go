@@ -618,4 +618,28 @@ func TestRealRuns(t *testing.T) {
 	if rep.Runs[1].Evals[3].Layers != 1 || rep.Runs[1].Evals[4].Layers != 3 {
 		t.Errorf("1-copy depths at steps 20/25: %d, %d", rep.Runs[1].Evals[3].Layers, rep.Runs[1].Evals[4].Layers)
 	}
+	// The progressive runs' last mixing checks show in the table, and come
+	// back from its JSON Lines.
+	rows := rep.Rows()
+	for i, want := range []string{"", "1,2", "0-2", ""} {
+		if c := rows[i].Check; (c == nil) != (want == "") || c != nil && (c.BlockList() != want || c.Step != 30) {
+			t.Errorf("%s: check %+v, want new blocks %q at step 30", rows[i].Name, c, want)
+		}
+	}
+	var table, jl, table2 bytes.Buffer
+	rep.WriteTable(&table)
+	if err := rep.WriteJSONL(&jl); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(table.String(), "\n")
+	if !strings.HasSuffix(lines[0], "new blocks") || !strings.HasSuffix(lines[2], rows[1].Check.Use()) || !strings.HasSuffix(lines[1], "-") {
+		t.Errorf("table:\n%s", table.String())
+	}
+	back, err := ReadJSONL(&jl, 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.WriteTable(&table2); table2.String() != table.String() {
+		t.Errorf("read back:\n%s\nwant\n%s", table2.String(), table.String())
+	}
 }

@@ -170,6 +170,12 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
 			return nil, fmt.Errorf("compare: line %d: %w", line, err)
 		}
+		var mix struct {
+			Check *trainer.MixCheck `json:"mixing"` // the summary's last mixing check
+		}
+		if err := json.Unmarshal(sc.Bytes(), &mix); err != nil {
+			return nil, fmt.Errorf("compare: line %d: %w", line, err)
+		}
 		if o.Name == "" {
 			return nil, fmt.Errorf("compare: line %d: a run without a name", line)
 		}
@@ -185,6 +191,7 @@ func ReadJSONL(r io.Reader, tolerance float64, seed uint64) (*Report, error) {
 		run.Summary = trainer.SummaryEvent{Steps: o.Steps, Tokens: o.Tokens, FLOPs: orNaN(o.FLOPs), FixedFLOPs: orNaN(o.FixedFLOPs),
 			FinalTrainLoss: orNaN(o.FinalTrainLoss), FinalValLoss: o.FinalValLoss, WallS: orNaN(o.WallS), TokensPerS: orNaN(o.TokensPerS),
 			LayersStart: o.LayersStart, LayersEnd: o.LayersEnd, GrowStep: o.GrowStep, Kernel: o.Kernel, Workers: o.Workers}
+		run.Summary.Mixing = mix.Check
 		for _, p := range o.Evals {
 			run.Evals = append(run.Evals, Point{Step: p.Step, Tokens: p.Tokens, FLOPs: orNaN(p.FLOPs), WallS: orNaN(p.WallS), ValLoss: orNaN(p.ValLoss), Layers: p.Layers})
 		}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/sproutml/sprout/trainer"
 )
 
 // Row is one run's line of the comparison table. Ratios are baseline/run,
@@ -23,6 +25,10 @@ type Row struct {
 	WallS        float64
 	WallRatio    float64
 	Mixed        bool // final loss within the tolerance of the baseline's
+
+	// Check is the run's last mixing check (its new blocks in use or idle),
+	// nil for fixed-depth runs and runs without one.
+	Check *trainer.MixCheck
 
 	// Iso-loss ratios: what the baseline spent (FLOPs, wall time) until its
 	// validation loss first reached this run's final loss, over what this
@@ -59,7 +65,7 @@ func (r *Report) Rows() []Row {
 		s := run.Summary
 		row := Row{Name: run.Name, Seed: run.Seed(), FinalValLoss: run.FinalValLoss(), FLOPs: s.FLOPs, WallS: s.WallS,
 			DeltaPct: math.NaN(), FLOPsRatio: math.NaN(), WallRatio: math.NaN(), IsoFLOPsRatio: math.NaN(), IsoWallRatio: math.NaN(),
-			EqualLossFLOPsRatio: math.NaN()}
+			EqualLossFLOPsRatio: math.NaN(), Check: s.Mixing}
 		if len(run.Grows) > 0 {
 			g := run.Grows[len(run.Grows)-1]
 			row.Grow = fmt.Sprintf("%d->%d @ %d (%s)", run.Grows[0].From, g.To, g.Step, g.Init)
@@ -166,20 +172,32 @@ func fmtNum(format string, x float64) string {
 }
 
 // runTable is the table of runs, header first: a row per run, named with
-// its seed when the report has several, and the FLOPs ratio at equal loss
-// when the report has fixed-depth runs of more than one length.
+// its seed when the report has several, the FLOPs ratio at equal loss
+// when the report has fixed-depth runs of more than one length, and the
+// last mixing check of the progressive runs that have one.
 func (r *Report) runTable() [][]string {
 	multi := len(r.Seeds()) > 1
 	rs := r.Rows()
 	equal := slices.ContainsFunc(rs, func(row Row) bool { return !math.IsNaN(row.EqualLossFLOPsRatio) })
-	rows := [][]string{tableHeader}
+	checked := slices.ContainsFunc(rs, func(row Row) bool { return row.Check != nil })
+	rows := [][]string{slices.Clip(tableHeader)}
 	if equal {
-		rows[0] = append(slices.Clip(tableHeader), "FLOPs ratio at equal loss")
+		rows[0] = append(rows[0], "FLOPs ratio at equal loss")
+	}
+	if checked {
+		rows[0] = append(rows[0], "new blocks")
 	}
 	for _, row := range rs {
 		cells := row.cells(multi)
 		if equal {
 			cells = append(cells, fmtNum("%.2fx", row.EqualLossFLOPsRatio))
+		}
+		if checked {
+			c := "-"
+			if row.Check != nil {
+				c = row.Check.Use()
+			}
+			cells = append(cells, c)
 		}
 		rows = append(rows, cells)
 	}

@@ -19,6 +19,73 @@ type Result struct {
 	Original []bool
 }
 
+// New lists the blocks of the expanded model that are not a trained block
+// carried over: the fresh blocks and the copies.
+func (r Result) New() []int {
+	var out []int
+	for j, orig := range r.Original {
+		if !orig {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Layout is the arrangement an expansion of a from-block model to `to`
+// blocks with strategy s and placement place gives (Source and Original of
+// the Result ExpandWith returns), without a model: a run's record of an
+// expansion says which of its blocks are new.
+func Layout(from, to int, s Strategy, place Place) (Result, error) {
+	if s == "" {
+		s = Random
+	}
+	if _, err := ParseStrategy(string(s)); err != nil {
+		return Result{}, err
+	}
+	place, err := ParsePlace(string(place))
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case place != PlaceBottom && s.copies():
+		return Result{}, fmt.Errorf("grow: placement %q applies to the random and zero strategies, not %q (which fixes its own order)", place, s)
+	case from < 0 || to <= from:
+		return Result{}, fmt.Errorf("grow: cannot expand a %d-block model to %d blocks: the target must be deeper", from, to)
+	case s.copies() && from == 0:
+		return Result{}, fmt.Errorf("grow: strategy %q copies trained blocks, but the model has none", s)
+	}
+	return layout(from, to, s, place), nil
+}
+
+// layout places k trained blocks in a model of layers blocks (arguments
+// checked): the first use of a trained block is the block itself, later ones
+// are copies.
+func layout(k, layers int, s Strategy, place Place) Result {
+	res := Result{From: k, To: layers, Strategy: s, Source: make([]int, layers), Original: make([]bool, layers)}
+	first := place.first(k, layers) // index of the first trained block (random, zero)
+	used := make([]bool, k)
+	for j := range layers {
+		switch {
+		case s == Copy:
+			res.Source[j] = j % k
+		case s == CopyInterleave:
+			res.Source[j] = j * k / layers
+		case s == CopyLast && j < k:
+			res.Source[j] = j
+		case s == CopyLast:
+			res.Source[j] = k - 1
+		case j >= first && j < first+k:
+			res.Source[j] = j - first
+		default:
+			res.Source[j] = -1
+		}
+		if src := res.Source[j]; src >= 0 && !used[src] {
+			used[src], res.Original[j] = true, true
+		}
+	}
+	return res
+}
+
 // Options are the choices of one expansion besides its depth. The zero
 // value of a field selects the default in its comment.
 type Options struct {
@@ -79,32 +146,14 @@ func ExpandWith(m *nn.Model, opt nn.Optimizer, layers int, o Options) (Result, e
 		return Result{}, fmt.Errorf("grow: strategy %q copies trained blocks, but the model has none", s)
 	}
 
-	res := Result{From: k, To: layers, Strategy: s, Source: make([]int, layers), Original: make([]bool, layers)}
-	first := place.first(k, layers) // index of the first trained block (random, zero)
-	for j := range layers {
-		switch {
-		case s == Copy:
-			res.Source[j] = j % k
-		case s == CopyInterleave:
-			res.Source[j] = j * k / layers
-		case s == CopyLast && j < k:
-			res.Source[j] = j
-		case s == CopyLast:
-			res.Source[j] = k - 1
-		case j >= first && j < first+k:
-			res.Source[j] = j - first
-		default:
-			res.Source[j] = -1
-		}
-	}
+	res := layout(k, layers, s, place)
 
 	rng := rand.New(rand.NewPCG(o.Seed, uint64(layers)))
 	blocks := make([]*nn.Block, layers)
-	used := make([]bool, k)
 	for j, src := range res.Source {
 		switch {
-		case src >= 0 && !used[src]:
-			blocks[j], used[src], res.Original[j] = old[src], true, true
+		case res.Original[j]:
+			blocks[j] = old[src]
 		case src >= 0:
 			blocks[j] = old[src].Clone()
 		default:

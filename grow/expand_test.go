@@ -291,3 +291,61 @@ func TestExpandDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Layout says, without a model, what ExpandWith does: for every strategy and
+// placement its sources and originals match a real expansion's, and New
+// lists the blocks that are not a trained block carried over.
+func TestLayoutMatchesExpand(t *testing.T) {
+	for _, from := range []int{0, 1, 2} {
+		for _, s := range Strategies {
+			for _, pl := range []Place{PlaceBottom, PlaceTop, PlaceMiddle} {
+				if from == 0 && s.copies() || pl != PlaceBottom && s.copies() {
+					continue
+				}
+				m, _ := trained(t, from)
+				res, err := ExpandWith(m, nil, 5, Options{Strategy: s, Place: pl, Seed: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				lay, err := Layout(from, 5, s, pl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(lay.Source, res.Source) || !slices.Equal(lay.Original, res.Original) {
+					t.Errorf("%d->5 %s %s: layout %v %v, expansion %v %v", from, s, pl, lay.Source, lay.Original, res.Source, res.Original)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		s     Strategy
+		pl    Place
+		from  int
+		want  []int
+		label string
+	}{
+		{Copy, "", 1, []int{1, 2, 3, 4, 5}, "copies of block 0"},
+		{Copy, "", 2, []int{2, 3, 4, 5}, "second round of copies"},
+		{CopyInterleave, "", 2, []int{1, 2, 4, 5}, "interleaved copies"},
+		{Random, PlaceTop, 1, []int{0, 1, 2, 3, 4}, "trained block on top"},
+		{Zero, PlaceMiddle, 2, []int{0, 1, 4, 5}, "trained blocks in the middle"},
+		{Random, "", 0, []int{0, 1, 2, 3, 4, 5}, "from zero blocks"},
+	} {
+		lay, err := Layout(c.from, 6, c.s, c.pl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lay.New(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: new blocks %v, want %v", c.label, got, c.want)
+		}
+	}
+	for _, bad := range []struct {
+		from, to int
+		s        Strategy
+		pl       Place
+	}{{0, 3, Copy, ""}, {2, 2, Random, ""}, {1, 3, "bogus", ""}, {1, 3, Random, "side"}, {1, 3, Copy, PlaceTop}, {-1, 3, Random, ""}} {
+		if _, err := Layout(bad.from, bad.to, bad.s, bad.pl); err == nil {
+			t.Errorf("Layout(%d, %d, %q, %q) accepted", bad.from, bad.to, bad.s, bad.pl)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package trainer
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/sproutml/sprout/asm"
 	"github.com/sproutml/sprout/nn"
 )
 
@@ -20,10 +22,9 @@ func AblateBlocks(m *nn.Model, windows [][]uint16, batch int) (base float64, del
 	}
 	delta = make([]float64, len(m.Blocks))
 	for i := range m.Blocks {
-		c := m.Clone()
-		blocks := append(c.Blocks[:i:i], c.Blocks[i+1:]...)
-		if err := c.SetBlocks(blocks); err != nil {
-			return 0, nil, fmt.Errorf("trainer: ablate block %d: %w", i, err)
+		c, err := withoutBlocks(m, []int{i})
+		if err != nil {
+			return 0, nil, err
 		}
 		loss, err := Evaluate(c, windows, batch)
 		if err != nil {
@@ -32,4 +33,47 @@ func AblateBlocks(m *nn.Model, windows [][]uint16, batch int) (base float64, del
 		delta[i] = loss - base
 	}
 	return base, delta, nil
+}
+
+// AblateGroup is AblateBlocks for the blocks skip left out together: the
+// loss of m on windows and the loss without them (an empty skip leaves the
+// model whole). m is not changed.
+func AblateGroup(m *nn.Model, windows [][]uint16, batch int, skip []int) (base, without float64, err error) {
+	return ablateGroup(m, windows, batch, skip, asm.Threads())
+}
+
+// ablateGroup is AblateGroup with GEMMs of gemm threads (see evaluate).
+func ablateGroup(m *nn.Model, windows [][]uint16, batch int, skip []int, gemm int) (base, without float64, err error) {
+	c, err := withoutBlocks(m, skip)
+	if err != nil {
+		return 0, 0, err
+	}
+	if base, err = evaluate(m, windows, batch, gemm); err != nil {
+		return 0, 0, err
+	}
+	if without, err = evaluate(c, windows, batch, gemm); err != nil {
+		return 0, 0, err
+	}
+	return base, without, nil
+}
+
+// withoutBlocks returns a copy of m without the blocks skip (indices into
+// m.Blocks, each in range); m is not changed.
+func withoutBlocks(m *nn.Model, skip []int) (*nn.Model, error) {
+	for _, i := range skip {
+		if i < 0 || i >= len(m.Blocks) {
+			return nil, fmt.Errorf("trainer: ablate block %d: the model has %d blocks", i, len(m.Blocks))
+		}
+	}
+	c := m.Clone()
+	var keep []*nn.Block
+	for i, b := range c.Blocks {
+		if !slices.Contains(skip, i) {
+			keep = append(keep, b)
+		}
+	}
+	if err := c.SetBlocks(keep); err != nil {
+		return nil, fmt.Errorf("trainer: ablate blocks %v: %w", skip, err)
+	}
+	return c, nil
 }

@@ -75,6 +75,11 @@ type Config struct {
 	EvalWindows int `json:"eval_windows,omitempty"` // fixed validation windows; default 64
 	LogEvery    int `json:"log_every,omitempty"`    // steps between step events; default 1
 
+	// MixWindows is the number of validation windows of the mixing check
+	// that runs at each evaluation after an expansion (see MixCheck);
+	// default DefaultMixWindows, < 0 turns the check off.
+	MixWindows int `json:"mix_windows,omitempty"`
+
 	// Out is the checkpoint directory ("" writes none); a checkpoint is
 	// written every CheckpointEvery steps (CheckpointAtEval: at every
 	// evaluation, or every Steps/10 steps when evaluation is off; 0: only at
@@ -212,6 +217,9 @@ func (c *Config) Defaults() {
 	}
 	if c.LogEvery == 0 {
 		c.LogEvery = 1
+	}
+	if c.MixWindows == 0 {
+		c.MixWindows = DefaultMixWindows
 	}
 }
 

@@ -37,7 +37,17 @@
 // are bit-identical for any number of workers. asm's GEMM threads are set to
 // GOMAXPROCS/Workers so the two levels do not oversubscribe. Evaluate runs
 // fixed validation windows in fixed chunks; AblateBlocks measures each
-// block's contribution to the validation loss.
+// block's contribution to the validation loss, AblateGroup several blocks'
+// together.
+//
+// # The mixing check
+//
+// After an expansion, each evaluation also measures on MixWindows validation
+// windows how much the blocks the last expansion added (NewBlocks, from the
+// growth history and the plan's placement, so a resumed run knows them)
+// contribute together: "in use" or "idle" (below MixIdleNats). The gap to
+// the fixed-depth run is reported as unknown until a calibration can
+// estimate it (est_gap).
 //
 // # Data
 //

@@ -55,6 +55,9 @@ type StepEvent struct {
 	// expert e of moe block l (a token counts once per selected expert);
 	// nil for other archs.
 	ExpertTokens [][]int64
+	// Mixing is the mixing check of an evaluated step after an expansion
+	// (the EvalEvent that follows carries it too); nil otherwise.
+	Mixing *MixCheck
 }
 
 // EvalEvent reports an evaluation on the fixed validation windows.
@@ -63,6 +66,9 @@ type EvalEvent struct {
 	Tokens  int64
 	ValLoss float64
 	WallS   float64
+	// Mixing is the mixing check, at evaluations after an expansion (nil
+	// before it, at fixed depth, or with the check off).
+	Mixing *MixCheck
 }
 
 // GrowEvent reports an expansion of the model from From to To blocks.
@@ -95,6 +101,8 @@ type SummaryEvent struct {
 	GrowStep       *int64 // nil when the run did not grow
 	Kernel         string // the asm kernel path used
 	Workers        int
+	// Mixing is this session's last mixing check (nil when none ran).
+	Mixing *MixCheck
 }
 
 // SavedFrac is the share of FixedFLOPs the run did not spend: 0 for a
@@ -145,18 +153,20 @@ func (e StepEvent) MarshalJSON() ([]byte, error) {
 		WallS        num       `json:"wall_s"`
 		TokensPerS   num       `json:"tokens_per_s"`
 		ExpertTokens [][]int64 `json:"expert_tokens,omitempty"`
-	}{e.EventName(), e.Step, e.Tokens, num(e.FLOPs), num(e.LR), num(e.Loss), optNum(e.ValLoss), e.Layers, num(e.WallS), num(e.TokensPerS), e.ExpertTokens})
+		Mixing       *MixCheck `json:"mixing,omitempty"`
+	}{e.EventName(), e.Step, e.Tokens, num(e.FLOPs), num(e.LR), num(e.Loss), optNum(e.ValLoss), e.Layers, num(e.WallS), num(e.TokensPerS), e.ExpertTokens, e.Mixing})
 }
 
 // MarshalJSON gives the evaluation's JSON Lines form.
 func (e EvalEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Event   string `json:"event"`
-		Step    int64  `json:"step"`
-		Tokens  int64  `json:"tokens"`
-		ValLoss num    `json:"val_loss"`
-		WallS   num    `json:"wall_s"`
-	}{e.EventName(), e.Step, e.Tokens, num(e.ValLoss), num(e.WallS)})
+		Event   string    `json:"event"`
+		Step    int64     `json:"step"`
+		Tokens  int64     `json:"tokens"`
+		ValLoss num       `json:"val_loss"`
+		WallS   num       `json:"wall_s"`
+		Mixing  *MixCheck `json:"mixing,omitempty"`
+	}{e.EventName(), e.Step, e.Tokens, num(e.ValLoss), num(e.WallS), e.Mixing})
 }
 
 // MarshalJSON gives the growth's JSON Lines form.
@@ -182,25 +192,26 @@ func (e CheckpointEvent) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON gives the summary's JSON Lines form. final_val_loss and
-// grow_step are null when absent.
+// grow_step are null when absent; mixing is absent when no check ran.
 func (e SummaryEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Event          string `json:"event"`
-		Steps          int64  `json:"steps"`
-		Tokens         int64  `json:"tokens"`
-		FLOPs          num    `json:"flops"`
-		FixedFLOPs     num    `json:"fixed_flops"`
-		FLOPsSavedFrac num    `json:"flops_saved_frac"`
-		FinalTrainLoss num    `json:"final_train_loss"`
-		FinalValLoss   *num   `json:"final_val_loss"`
-		WallS          num    `json:"wall_s"`
-		TokensPerS     num    `json:"tokens_per_s"`
-		LayersStart    int    `json:"layers_start"`
-		LayersEnd      int    `json:"layers_end"`
-		GrowStep       *int64 `json:"grow_step"`
-		Kernel         string `json:"kernel"`
-		Workers        int    `json:"workers"`
+		Event          string    `json:"event"`
+		Steps          int64     `json:"steps"`
+		Tokens         int64     `json:"tokens"`
+		FLOPs          num       `json:"flops"`
+		FixedFLOPs     num       `json:"fixed_flops"`
+		FLOPsSavedFrac num       `json:"flops_saved_frac"`
+		FinalTrainLoss num       `json:"final_train_loss"`
+		FinalValLoss   *num      `json:"final_val_loss"`
+		WallS          num       `json:"wall_s"`
+		TokensPerS     num       `json:"tokens_per_s"`
+		LayersStart    int       `json:"layers_start"`
+		LayersEnd      int       `json:"layers_end"`
+		GrowStep       *int64    `json:"grow_step"`
+		Kernel         string    `json:"kernel"`
+		Workers        int       `json:"workers"`
+		Mixing         *MixCheck `json:"mixing,omitempty"`
 	}{e.EventName(), e.Steps, e.Tokens, num(e.FLOPs), num(e.FixedFLOPs), num(e.SavedFrac()),
 		num(e.FinalTrainLoss), optNum(e.FinalValLoss), num(e.WallS), num(e.TokensPerS),
-		e.LayersStart, e.LayersEnd, e.GrowStep, e.Kernel, e.Workers})
+		e.LayersStart, e.LayersEnd, e.GrowStep, e.Kernel, e.Workers, e.Mixing})
 }

@@ -29,6 +29,7 @@ type Progress struct {
 	total  int64
 	last   StepEvent
 	val    *float64
+	mix    *MixCheck // the last mixing check seen
 	have   bool      // a step has been seen
 	drawn  bool      // terminal: a progress line is on screen
 	shown  time.Time // when a line was last written
@@ -97,6 +98,10 @@ func (p *Progress) Emit(e Event) error {
 			v := *e.ValLoss
 			p.val = &v
 		}
+		if e.Mixing != nil {
+			c := *e.Mixing
+			p.mix = &c
+		}
 		final := e.Step >= p.total
 		if p.Terminal {
 			if final || e.ValLoss != nil || !p.drawn || now.Sub(p.shown) >= p.Redraw {
@@ -108,14 +113,23 @@ func (p *Progress) Emit(e Event) error {
 	case EvalEvent:
 		v := e.ValLoss
 		p.val = &v
+		if e.Mixing != nil {
+			c := *e.Mixing
+			p.mix = &c
+		}
 		if p.have && e.Step == p.last.Step {
 			return nil // shown with its step
 		}
-		return p.notice(now, fmt.Sprintf("step %d: val loss %s", e.Step, fmtLoss(e.ValLoss)))
+		msg := fmt.Sprintf("step %d: val loss %s", e.Step, fmtLoss(e.ValLoss))
+		if e.Mixing != nil {
+			msg += "; " + e.Mixing.Short()
+		}
+		return p.notice(now, msg)
 	case GrowEvent:
 		// A shallow model's FLOP rate says little about the grown one's
-		// (small GEMMs, overheads), so the ETA measures the rate afresh.
-		p.rebase = true
+		// (small GEMMs, overheads), so the ETA measures the rate afresh;
+		// an earlier expansion's check no longer applies.
+		p.rebase, p.mix = true, nil
 		return p.notice(now, fmt.Sprintf("step %d: grew from %d to %d blocks (%s)", e.Step, e.From, e.To, e.Init))
 	case CheckpointEvent:
 		return p.notice(now, fmt.Sprintf("step %d: checkpoint written to %s", e.Step, e.Path))
@@ -137,7 +151,11 @@ func (p *Progress) line(now time.Time) string {
 	if p.val != nil {
 		fmt.Fprintf(&sb, "  val %s", fmtLoss(*p.val))
 	}
-	fmt.Fprintf(&sb, "  depth %d  %s tok/s  ETA %s", e.Layers, fmtCount(e.TokensPerS), p.eta(now))
+	fmt.Fprintf(&sb, "  depth %d", e.Layers)
+	if p.mix != nil {
+		fmt.Fprintf(&sb, "  %s", p.mix.Short())
+	}
+	fmt.Fprintf(&sb, "  %s tok/s  ETA %s", fmtCount(e.TokensPerS), p.eta(now))
 	return sb.String()
 }
 
@@ -223,6 +241,9 @@ func FormatSummary(s SummaryEvent) string {
 		fmt.Fprintf(&sb, "depth: %s, grown to %d at step %d\n", blocks(s.LayersStart), s.LayersEnd, *s.GrowStep)
 	} else {
 		fmt.Fprintf(&sb, "depth: %s\n", blocks(s.LayersEnd))
+	}
+	if s.Mixing != nil {
+		fmt.Fprintf(&sb, "mixing check at step %d (%d windows): %s\n", s.Mixing.Step, s.Mixing.Windows, s.Mixing)
 	}
 	fmt.Fprintf(&sb, "compute: %.3g FLOPs", s.FLOPs)
 	if s.FixedFLOPs > 0 && s.FixedFLOPs != s.FLOPs {

@@ -108,6 +108,8 @@ type run struct {
 
 	lastLoss *float64
 	lastVal  *float64
+	mixWin   [][]uint16 // the mixing check's windows (nil: off)
+	lastMix  *MixCheck  // the last mixing check of this session
 
 	wall0     float64 // wall seconds of earlier sessions
 	start     time.Time
@@ -180,6 +182,9 @@ func prepare(cfg Config, sink Sink, step int, resumed string, pre *Lock) (r *run
 	}
 	r = &run{cfg: cfg, sink: sink, data: data, sched: sched, stages: stages, evalBatch: cfg.Shard, lock: lock}
 	r.evalWin = EvalWindows(data.Val, cfg.Model.Ctx, cfg.EvalWindows)
+	if cfg.MixWindows > 0 {
+		r.mixWin = EvalWindows(data.Val, cfg.Model.Ctx, cfg.MixWindows)
+	}
 	r.opt, r.optInfo, err = newOptimizer(&r.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
@@ -341,12 +346,18 @@ func (r *run) loop(ctx context.Context) (*Result, error) {
 			}
 			val, r.lastVal = &v, &v
 		}
+		var mix *MixCheck
+		if val != nil {
+			if mix, err = r.mixCheck(); err != nil {
+				return r.result(), err
+			}
+		}
 		if r.step%cfg.LogEvery == 0 || val != nil || r.step == cfg.Steps {
 			r.emit(StepEvent{Step: int64(r.step), Tokens: r.tokens, FLOPs: r.flops(), LR: lr, Loss: loss, ValLoss: val,
-				Layers: r.depth, WallS: r.wall(), TokensPerS: r.tokensPerS(), ExpertTokens: r.expertTokens()})
+				Layers: r.depth, WallS: r.wall(), TokensPerS: r.tokensPerS(), ExpertTokens: r.expertTokens(), Mixing: mix})
 		}
 		if val != nil {
-			r.emit(EvalEvent{Step: int64(r.step), Tokens: r.tokens, ValLoss: *val, WallS: r.wall()})
+			r.emit(EvalEvent{Step: int64(r.step), Tokens: r.tokens, ValLoss: *val, WallS: r.wall(), Mixing: mix})
 		}
 		if cfg.Out != "" && r.checkpointDue(val != nil) && r.step < cfg.Steps {
 			if err := r.save(cfg.Out); err != nil {
@@ -525,6 +536,10 @@ func (r *run) result() *Result {
 	if n := len(r.history); n > 0 {
 		g := r.history[n-1].Step
 		s.GrowStep = &g
+	}
+	if r.lastMix != nil {
+		c := *r.lastMix
+		s.Mixing = &c
 	}
 	var tok tokenizer.Tokenizer = tokenizer.Bytes{}
 	if r.data.Tok != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -175,10 +176,27 @@ func TestCLITrainAndTools(t *testing.T) {
 	if steps != 20 {
 		t.Errorf("%d step events, want 20", steps)
 	}
+	// The mixing check: at the evaluations after the expansion at step 10
+	// (15, 20) and in the summary, of block 1, the gap unknown.
+	var checked []float64
+	for _, e := range events { // the summary last
+		mix, ok := e["mixing"].(map[string]any)
+		if !ok || e["event"] == "step" {
+			continue
+		}
+		checked = append(checked, mix["step"].(float64))
+		if nb, _ := mix["new_blocks"].([]any); len(nb) != 1 || nb[0] != 1.0 || mix["gap_basis"] != "no calibration" || mix["est_gap"] != nil ||
+			(mix["state"] != "in use" && mix["state"] != "idle") || mix["windows"] != float64(trainer.DefaultMixWindows) {
+			t.Errorf("%s event's mixing check: %v", e["event"], mix)
+		}
+	}
+	if !slices.Equal(checked, []float64{15, 20, 20}) {
+		t.Errorf("mixing checks of the eval events and the summary at steps %v, want 15, 20 and 20", checked)
+	}
 	if b, err := os.ReadFile(metrics); err != nil || string(b) != stdout {
 		t.Errorf("metrics file differs from stdout (err %v)", err)
 	}
-	for _, want := range []string{"grew from 1 to 2 blocks", "final loss", "sample (20 bytes"} {
+	for _, want := range []string{"grew from 1 to 2 blocks", "final loss", "sample (20 bytes", "depth 2  new blocks ", "mixing check at step 20 (16 windows): new blocks 1 "} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -212,7 +230,8 @@ func TestCLITrainAndTools(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &ab); code != 0 || err != nil || ab.Loss != ev["loss"].(float64) || len(ab.Ablation) != 2 {
 		t.Errorf("eval --ablate: exit %d, %v, %q %s", code, err, stdout, stderr)
 	}
-	if code, stdout, _ = sprout(t, "eval", "--ckpt", ckpt, "--ablate"); code != 0 || !strings.Contains(stdout, "without block 1: loss ") {
+	if code, stdout, _ = sprout(t, "eval", "--ckpt", ckpt, "--ablate"); code != 0 || !strings.Contains(stdout, "without block 1: loss ") ||
+		!strings.Contains(stdout, "without the new blocks 1 together: loss ") {
 		t.Errorf("eval --ablate: exit %d, %q", code, stdout)
 	}
 	code, stdout, stderr = sprout(t, "inspect", "--ckpt", ckpt)
@@ -227,13 +246,17 @@ func TestCLITrainAndTools(t *testing.T) {
 		t.Fatalf("grow: exit %d: %s%s", code, stdout, stderr)
 	}
 	// The grown checkpoint trains on at its new depth.
-	code, stdout, stderr = sprout(t, "train", "--resume", grown, "--steps", "24", "--json", "--sample-tokens", "0")
+	code, stdout, stderr = sprout(t, "train", "--resume", grown, "--steps", "24", "--json", "--sample-tokens", "0", "--mix-windows", "4")
 	if code != 0 {
 		t.Fatalf("train --resume (grown): exit %d: %s", code, stderr)
 	}
 	events = jsonLines(t, stdout)
 	if s := events[len(events)-1]; s["steps"] != 24.0 || s["layers_end"] != 4.0 {
 		t.Errorf("resumed grown run: %v", s)
+	}
+	// Its check follows the offline expansion: blocks 2 and 3 are copies.
+	if mix, _ := events[len(events)-1]["mixing"].(map[string]any); mix == nil || fmt.Sprint(mix["new_blocks"]) != "[2 3]" || mix["windows"] != 4.0 {
+		t.Errorf("resumed grown run's mixing check: %v", mix)
 	}
 }
 

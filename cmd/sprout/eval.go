@@ -29,7 +29,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	valFraction := fs.Float64("val-fraction", trainer.DefaultValFraction, "share of the data, from its end, that is evaluated (1: all of it)")
 	windows := fs.Int("windows", 256, "most validation windows of context+1 tokens, spread evenly over the split")
 	batch := fs.Int("batch", 8, "windows per forward pass")
-	ablate := fs.Bool("ablate", false, "also leave out each block in turn and report how much the loss rises without it (a block near 0 does no work)")
+	ablate := fs.Bool("ablate", false, "also leave out each block in turn, and the blocks of the last expansion together, and report how much the loss rises without them (near 0: they do no work)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -71,8 +71,16 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	win := trainer.EvalWindows(tokens, m.Ctx, *windows)
 	var loss float64
 	var ablation []float64
+	var newBlocks []int
+	var mix trainer.MixCheck
 	if *ablate {
+		if newBlocks, err = man.NewBlocks(); err != nil {
+			return fmt.Errorf("eval: %s: %w", *ckpt, err)
+		}
 		loss, ablation, err = trainer.AblateBlocks(m, win, *batch)
+		if err == nil && newBlocks != nil {
+			mix, err = trainer.CheckMixing(m, newBlocks, win, *batch)
+		}
 	} else {
 		loss, err = trainer.Evaluate(m, win, *batch)
 	}
@@ -107,6 +115,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		if *ablate {
 			out["ablation"] = ablation // loss rise without block i
+			if newBlocks != nil {
+				out["new_blocks"] = newBlocks
+				out["new_blocks_delta"] = mix.Delta // loss rise without them all
+				out["new_blocks_state"] = mix.State()
+			}
 		}
 		return json.NewEncoder(stdout).Encode(out)
 	}
@@ -122,5 +135,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	return nil
+	if newBlocks != nil {
+		_, err = fmt.Fprintf(stdout, "without the new blocks %s together: loss %+.4f (%s)\n", mix.BlockList(), mix.Delta, mix.State())
+	}
+	return err
 }

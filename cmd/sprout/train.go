@@ -60,6 +60,7 @@ type trainFlags struct {
 	workers                                  int
 	seed                                     uint64
 	evalEvery, evalWindows, logEvery         int
+	mixWindows                               int
 	checkpointEvery                          int
 	out, resume, metrics                     string
 	force, jsonOut                           bool
@@ -93,6 +94,7 @@ func newTrainFlags(stdout io.Writer) *trainFlags {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialisation, the data order and the expansion")
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "steps between validation evaluations (0: steps/10; -1: never)")
 	fs.IntVar(&f.evalWindows, "eval-windows", trainer.DefaultEvalWindows, "fixed validation windows per evaluation")
+	fs.IntVar(&f.mixWindows, "mix-windows", trainer.DefaultMixWindows, "after an expansion, validation windows on which each evaluation also measures the new blocks' contribution, reported as in use or idle (0: off)")
 	fs.IntVar(&f.logEvery, "log-every", 1, "steps between step events (JSON Lines)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", trainer.CheckpointAtEval, "steps between checkpoints (-1: at every evaluation, or every steps/10 with --eval-every -1, skipping one while saves would take over 1% of the time; 0: only at the end, around each expansion and on a signal)")
 	fs.StringVar(&f.out, "out", defaultOut, "checkpoint directory (\"\": none); the state before an expansion goes to OUT.pre-grow-STEP")
@@ -120,6 +122,7 @@ func (f *trainFlags) config() (trainer.Config, error) {
 		Seed:            f.seed,
 		EvalEvery:       f.evalEvery,
 		EvalWindows:     f.evalWindows,
+		MixWindows:      mixWindows(f.mixWindows),
 		LogEvery:        f.logEvery,
 		Out:             f.out,
 		CheckpointEvery: f.checkpointEvery,
@@ -204,6 +207,9 @@ func (f *trainFlags) checkCounts() error {
 			return usagef("train: --%s must be at least 1, got %d", v.name, v.n)
 		}
 	}
+	if f.mixWindows < 0 {
+		return usagef("train: --mix-windows must be a number of windows, or 0 (off), got %d", f.mixWindows)
+	}
 	if f.evalEvery < -1 {
 		return usagef("train: --eval-every must be a number of steps, 0 (steps/10) or -1 (never), got %d", f.evalEvery)
 	}
@@ -222,6 +228,14 @@ func orNone(x float64) float64 {
 		return -1
 	}
 	return x
+}
+
+// mixWindows maps --mix-windows 0 (off) to the config's "negative: off".
+func mixWindows(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func (f *trainFlags) set(name string) bool { return flagGiven(f.fs, name) }
@@ -358,6 +372,8 @@ func (f *trainFlags) override(c *trainer.Config) error {
 			c.EvalEvery = f.evalEvery
 		case "eval-windows":
 			c.EvalWindows = f.evalWindows
+		case "mix-windows":
+			c.MixWindows = mixWindows(f.mixWindows)
 		case "log-every":
 			c.LogEvery = f.logEvery
 		case "checkpoint-every":

@@ -221,6 +221,7 @@ func TestCLIZeroCounts(t *testing.T) {
 		{[]string{"train", "--shard", "0"}, "train: --shard must be at least 1, got 0"},
 		{[]string{"train", "--eval-windows", "0"}, "train: --eval-windows must be at least 1, got 0"},
 		{[]string{"train", "--log-every", "0"}, "train: --log-every must be at least 1, got 0"},
+		{[]string{"train", "--mix-windows", "-1"}, "train: --mix-windows must be a number of windows, or 0 (off), got -1"},
 		{[]string{"train", "--val-fraction", "0"}, "train: --val-fraction must be a fraction in (0, 1), got 0"},
 		{[]string{"compare", "--batch", "0"}, "compare: --batch must be at least 1, got 0"},
 	} {
