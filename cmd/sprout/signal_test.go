@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,6 +123,12 @@ func TestCLISignalsCheckpoint(t *testing.T) {
 		sig  syscall.Signal
 		code int
 	}{{syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
+		if tc.sig == syscall.SIGHUP && signal.Ignored(syscall.SIGHUP) {
+			// Started under nohup: sprout inherits the ignored SIGHUP and
+			// rightly keeps it (signal.go).
+			t.Log("SIGHUP is ignored in this process (nohup), as it will be in sprout: skipping its case")
+			continue
+		}
 		ckpt := filepath.Join(t.TempDir(), "run")
 		p := startSprout(t, tinyTrain(ckpt, "--steps", "2000", "--grow-from", "off", "--eval-every", "1000", "--json")...)
 		p.waitLine(t, `"step":3,`)
