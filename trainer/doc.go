@@ -34,8 +34,9 @@
 // of Config.Shard sequences (default 1), each with its own nn.Tape; Workers
 // goroutines run whole shards, and the shards' gradients are summed in shard
 // order (the sum split across workers by parameter), so losses and weights
-// are bit-identical for any number of workers. asm's GEMM threads are set to
-// GOMAXPROCS/Workers so the two levels do not oversubscribe. Evaluate runs
+// are bit-identical for any number of workers. Each worker's GEMMs are bounded
+// to GOMAXPROCS/Workers threads (asm.Bound, per caller; asm's process-wide
+// setting is left alone) so the two levels do not oversubscribe. Evaluate runs
 // fixed validation windows in fixed chunks; AblateBlocks measures each
 // block's contribution to the validation loss, AblateGroup several blocks'
 // together.
