@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sproutml/sprout/asm"
 	"github.com/sproutml/sprout/nn"
 )
 
@@ -19,8 +20,8 @@ import (
 // wide model's best rate is half the narrow one's, so the test fails. The
 // sweep is printed with -v and recorded in docs/experiments.md.
 func TestMuPTransfer(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("a learning-rate sweep at two widths (30 s; minutes under the race detector)")
+	if testing.Short() || raceEnabled || asm.Kernel() == "generic" {
+		t.Skip("a learning-rate sweep at two widths (30 s; minutes under the race detector or on the pure-Go kernels)")
 	}
 	lrs := []float64{0.004, 0.008, 0.016, 0.032, 0.064}
 	widths := []int{32, 128}
